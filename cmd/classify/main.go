@@ -1,0 +1,157 @@
+// Command classify trains, evaluates and serves neural text classifiers.
+//
+//	classify <command> [flags]
+//
+// Run "classify help" for the list of commands and "classify help COMMAND"
+// for one command's flags.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// env is what a command may touch of the outside world, so that tests can
+// run commands in process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// terminal is true when stdout is an interactive terminal (progress bars).
+	terminal bool
+}
+
+// command is one subcommand. setup defines its flags on fs and returns the
+// function that does the work once the flags are parsed, with the remaining
+// arguments; help calls setup alone to list the flags.
+type command struct {
+	summary string
+	// usage is what follows "classify NAME", e.g. "--data PATH [--vectors PATH]".
+	usage   string
+	example string
+	setup   func(fs *flag.FlagSet) func(e *env, args []string) error
+}
+
+// commands lists every subcommand by name; "vectors train" and its siblings
+// are two words.
+func commands() map[string]command {
+	return map[string]command{
+		"train":             trainCommand,
+		"eval":              evalCommand,
+		"predict":           predictCommand,
+		"tokenize":          tokenizeCommand,
+		"summary":           summaryCommand,
+		"inspect":           inspectCommand,
+		"serve":             serveCommand,
+		"vectors train":     vectorsTrainCommand,
+		"vectors neighbors": vectorsNeighborsCommand,
+		"vectors analogy":   vectorsAnalogyCommand,
+		"bench":             benchCommand,
+	}
+}
+
+// usageError marks an error in how the command was called: exit status 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func main() {
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stdout)}
+	os.Exit(run(e, os.Args[1:]))
+}
+
+// run executes the command line args and returns the exit status.
+func run(e *env, args []string) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		printOverview(e.stderr, cmds)
+		return 2
+	}
+	if args[0] == "help" {
+		if len(args) == 1 {
+			printOverview(e.stdout, cmds)
+			return 0
+		}
+		name, _ := commandName(args[1:])
+		c, ok := cmds[name]
+		if !ok {
+			fmt.Fprintf(e.stderr, "classify: unknown command %q\n", name)
+			return 2
+		}
+		printHelp(e.stdout, name, c)
+		return 0
+	}
+	name, rest := commandName(args)
+	c, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(e.stderr, "classify: unknown command %q (see classify help)\n", name)
+		return 2
+	}
+	fs := flag.NewFlagSet("classify "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	work := c.setup(fs)
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(e.stdout, name, c)
+			return 0
+		}
+		fmt.Fprintf(e.stderr, "classify %s: %v\nsee: classify help %s\n", name, err, name)
+		return 2
+	}
+	if err := work(e, fs.Args()); err != nil {
+		fmt.Fprintf(e.stderr, "classify %s: %v\n", name, err)
+		var u usageError
+		if errors.As(err, &u) {
+			fmt.Fprintf(e.stderr, "see: classify help %s\n", name)
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// commandName splits args into the command's name, one word or two for
+// "vectors", and the rest.
+func commandName(args []string) (string, []string) {
+	if args[0] == "vectors" && len(args) > 1 {
+		return "vectors " + args[1], args[2:]
+	}
+	return args[0], args[1:]
+}
+
+func printOverview(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "classify trains, evaluates and serves neural text classifiers.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "usage: classify <command> [flags]")
+	fmt.Fprintln(w)
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-18s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run \"classify help COMMAND\" for a command's flags.")
+}
+
+// printHelp prints a command's summary, usage, every flag with its default,
+// and an example.
+func printHelp(w io.Writer, name string, c command) {
+	fmt.Fprintf(w, "%s\n\nusage: classify %s %s\n", c.summary, name, c.usage)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	c.setup(fs)
+	fs.SetOutput(w)
+	fmt.Fprintln(w, "\nflags:")
+	fs.PrintDefaults()
+	if c.example != "" {
+		fmt.Fprintf(w, "\nexample:\n  %s\n", c.example)
+	}
+}

@@ -1,0 +1,14 @@
+package main
+
+import (
+	"errors"
+	"flag"
+)
+
+// trainCommand is not built yet.
+var trainCommand = command{
+	summary: "not built yet",
+	setup: func(fs *flag.FlagSet) func(e *env, args []string) error {
+		return func(e *env, args []string) error { return errors.New("not built yet") }
+	},
+}
