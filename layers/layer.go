@@ -119,3 +119,27 @@ func CountParams(params []*Param) (trainable, frozen int) {
 func shapeError(layer string, got []int, want string) error {
 	return fmt.Errorf("%s: input shape %v, want %s", layer, got, want)
 }
+
+// ReadGrads copies the gradient of every trainable parameter of the graph
+// into its Param.Grad, after a machine built with
+// gorgonia.BindDualValues(nodes...) on the nodes of Trainable has run the
+// backward pass (gorgonia.Grad).
+func (g *Graph) ReadGrads() error {
+	for _, p := range g.params {
+		if !p.Trainable {
+			continue
+		}
+		v, err := g.nodes[p].Grad()
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+		d, ok := v.(*tensor.Dense)
+		if !ok || d.Shape().TotalSize() != p.Grad.Shape().TotalSize() {
+			return fmt.Errorf("%s: gradient %v of shape %v, want %v", p.Name, v.Dtype(), v.Shape(), p.Grad.Shape())
+		}
+		if err := tensor.Copy(p.Grad, d); err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+	}
+	return nil
+}
