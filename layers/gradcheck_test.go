@@ -85,7 +85,7 @@ func gradCheck(t *testing.T, build func(g *Graph) (*G.Node, error), maxElems int
 			got := analytic[p][i]
 			diff := math.Abs(got - num)
 			rel := diff / math.Max(math.Abs(got)+math.Abs(num), 1e-12)
-			if diff > 1e-8 && rel > worst {
+			if math.Abs(got)+math.Abs(num) > 1e-6 && rel > worst {
 				worst = rel
 			}
 			if diff > 1e-7+1e-5*(math.Abs(got)+math.Abs(num)) {
