@@ -1,0 +1,258 @@
+package kernels
+
+// LSTMWeights are one direction's weights in PyTorch's layout, the gates
+// stacked in the order i, f, g, o (Keras's i, f, c, o).
+type LSTMWeights[F Float] struct {
+	// In and Hidden are the input and state sizes.
+	In, Hidden int
+	// Wih is the input kernel, [4·Hidden, In] row-major.
+	Wih []F
+	// Whh is the recurrent kernel, [4·Hidden, Hidden] row-major.
+	Whh []F
+	// Bias is the one bias per gate, [4·Hidden] (PyTorch's bias_ih+bias_hh).
+	Bias []F
+}
+
+// LSTM runs one direction of an LSTM over whole batches and keeps what its
+// backward pass needs. The zero value is ready to use. Its buffers are
+// reused from call to call and grow only when the shapes grow, so a
+// training loop allocates nothing after its first batch.
+//
+// The arithmetic is Keras's and PyTorch's: z = x·Wihᵀ + h·Whhᵀ + Bias,
+// i, f, o = sigmoid(z_i, z_f, z_o), g = tanh(z_g), c' = f*c + i*g,
+// h' = o*tanh(c'), with h and c zero at the start of each row.
+//
+// An LSTM is not safe for concurrent use; run one per direction.
+type LSTM[F Float] struct {
+	batch, steps, in, hidden int
+	reverse                  bool
+	ready                    bool // Forward ran and Backward may follow
+	mask                     []F  // the caller's, [B,T]
+
+	// Per step buffers live in a padded layout [B, T+1, ·]: row b has T+1
+	// slots so that the state before step t and the state after it are
+	// neighbours whichever way the direction runs. Going forward, step t
+	// reads slot t and writes slot t+1; in reverse it reads slot t+1 and
+	// writes slot t. The gate rows and the input copy sit in the slot the
+	// step reads, so that one product over all B·(T+1) rows pairs every
+	// gate gradient with the state it multiplied; the one spare slot per
+	// row holds zeros there.
+	x  []F // [B, T+1, In] copy of the input
+	z  []F // [B, T+1, 4H] pre-activations, then gate values, then gate gradients
+	hs []F // [B, T+1, H] hidden states
+	cs []F // [B, T+1, H] cell states
+	tc []F // [B, T+1, H] tanh of the cell states (stored: recomputing costs more)
+	dh []F // [B, H] gradient reaching the carried hidden state
+	dc []F // [B, H] gradient reaching the carried cell state
+}
+
+// grow returns s resized to n, reallocating only when its capacity is short.
+func grow[F Float](s []F, n int) []F {
+	if cap(s) < n {
+		return make([]F, n)
+	}
+	return s[:n]
+}
+
+// slots returns the slot a step reads its state from (and where its gate
+// rows are) and the slot it writes its state to.
+func (l *LSTM[F]) slots(t int) (prev, next int) {
+	if l.reverse {
+		return t + 1, t
+	}
+	return t, t + 1
+}
+
+// layout returns the first slot that gate rows and inputs use (they use T
+// slots from there) and the spare slot left over.
+func (l *LSTM[F]) layout() (lo, spare int) {
+	if l.reverse {
+		return 1, 0
+	}
+	return 0, l.steps
+}
+
+// step returns the time index of the s-th step in reading order.
+func (l *LSTM[F]) step(s int) int {
+	if l.reverse {
+		return l.steps - 1 - s
+	}
+	return s
+}
+
+// Forward runs the LSTM over x, [B,T,In] batch-major, with mask [B,T] (1 for
+// a real token, 0 for padding). reverse reads t = T-1 down to 0. After each
+// step it writes h to out[(b*T+t)*ldOut + j] for j < w.Hidden and leaves
+// the rest of out alone, so two directions can share one [B,T,2H] output.
+//
+// A masked step leaves h and c unchanged and outputs the carried h (zeros
+// before the first real token). With padding at the end of each row the
+// reverse direction thus starts at the row's last real token, as PyTorch's
+// pack_padded_sequence does.
+//
+// Forward keeps mask (not a copy) for Backward: it must not change in
+// between. x is copied.
+func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool, out []F, ldOut int) {
+	in, H := w.In, w.Hidden
+	G := 4 * H
+	l.batch, l.steps, l.in, l.hidden, l.reverse, l.mask = B, T, in, H, reverse, mask
+	l.ready = B > 0 && T > 0
+	if !l.ready {
+		return
+	}
+	S := T + 1 // slots per row
+	l.x = grow(l.x, B*S*in)
+	l.z = grow(l.z, B*S*G)
+	l.hs = grow(l.hs, B*S*H)
+	l.cs = grow(l.cs, B*S*H)
+	l.tc = grow(l.tc, B*S*H)
+
+	// Copy x into the slots the steps read; the spare slot stays zero, and
+	// so do its rows of z after the product.
+	lo, spare := l.layout()
+	init, _ := l.slots(l.step(0))
+	for b := 0; b < B; b++ {
+		row := l.x[b*S*in : (b+1)*S*in]
+		copy(row[lo*in:(lo+T)*in], x[b*T*in:(b+1)*T*in])
+		clear(row[spare*in : (spare+1)*in])
+		// The state before the first step is zero.
+		clear(l.hs[(b*S+init)*H : (b*S+init+1)*H])
+		clear(l.cs[(b*S+init)*H : (b*S+init+1)*H])
+	}
+
+	// All input projections at once: z = x·Wihᵀ.
+	Gemm(false, true, B*S, G, in, 1, l.x, in, w.Wih, in, 0, l.z, G)
+
+	for s := 0; s < T; s++ {
+		t := l.step(s)
+		prev, next := l.slots(t)
+		if s > 0 {
+			// z_t += h_{t-1}·Whhᵀ for the whole batch; rows are S slots apart.
+			Gemm(false, true, B, G, H, 1, l.hs[prev*H:], S*H, w.Whh, H, 1, l.z[prev*G:], S*G)
+		}
+		for b := 0; b < B; b++ {
+			p, n := (b*S+prev)*H, (b*S+next)*H
+			hOut := out[(b*T+t)*ldOut : (b*T+t)*ldOut+H]
+			if mask[b*T+t] == 0 {
+				copy(l.hs[n:n+H], l.hs[p:p+H])
+				copy(l.cs[n:n+H], l.cs[p:p+H])
+				copy(hOut, l.hs[p:p+H])
+				continue
+			}
+			cellForward(l.z[(b*S+prev)*G:(b*S+prev+1)*G], w.Bias[:G], l.cs[p:p+H],
+				l.cs[n:n+H], l.tc[n:n+H], l.hs[n:n+H])
+			copy(hOut, l.hs[n:n+H])
+		}
+	}
+}
+
+// cellForward finishes one row of one step: z holds the row's four gate
+// pre-activations without bias and gets the gate values; c, tc and h get
+// the new cell state, its tanh and the new hidden state.
+func cellForward[F Float](z, bias, cPrev, c, tc, h []F) {
+	H := len(c)
+	zi, zf, zg, zo := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:4*H]
+	bi, bf, bg, bo := bias[:H], bias[H:2*H], bias[2*H:3*H], bias[3*H:4*H]
+	cPrev, tc, h = cPrev[:H], tc[:H], h[:H]
+	for j := range c {
+		i := sigmoid(zi[j] + bi[j])
+		f := sigmoid(zf[j] + bf[j])
+		g := tanh(zg[j] + bg[j])
+		o := sigmoid(zo[j] + bo[j])
+		zi[j], zf[j], zg[j], zo[j] = i, f, g, o
+		cj := f*cPrev[j] + i*g
+		t := tanh(cj)
+		c[j], tc[j], h[j] = cj, t, o*t
+	}
+}
+
+// Backward runs backpropagation through time after a Forward on the same
+// inputs and weights. dOut is the gradient of the loss with respect to out,
+// in out's layout. It ADDS the gradients with respect to x ([B,T,In]; dx may
+// be nil when not wanted), Wih, Whh and Bias into dx, dWih, dWhh and dBias.
+// The gradient reaching a masked step flows on to the carried state, as the
+// state does. Backward without a Forward before it does nothing.
+//
+// Backward overwrites the gate values Forward kept: run Forward again
+// before a second Backward.
+func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWhh, dBias []F) {
+	if !l.ready {
+		return
+	}
+	l.ready = false
+	B, T, in, H := l.batch, l.steps, l.in, l.hidden
+	G, S := 4*H, T+1
+	l.dh = grow(l.dh, B*H)
+	l.dc = grow(l.dc, B*H)
+	clear(l.dh)
+	clear(l.dc)
+
+	for s := T - 1; s >= 0; s-- {
+		t := l.step(s)
+		prev, next := l.slots(t)
+		for b := 0; b < B; b++ {
+			dh, dc := l.dh[b*H:(b+1)*H], l.dc[b*H:(b+1)*H]
+			d := dOut[(b*T+t)*ldOut : (b*T+t)*ldOut+H]
+			z := l.z[(b*S+prev)*G : (b*S+prev+1)*G]
+			if l.mask[b*T+t] == 0 {
+				// The step passed h and c through: so does their gradient.
+				for j := range dh {
+					dh[j] += d[j]
+				}
+				clear(z)
+				continue
+			}
+			cellBackward(z, d, dh, dc, l.cs[(b*S+prev)*H:(b*S+prev+1)*H], l.tc[(b*S+next)*H:(b*S+next+1)*H])
+		}
+		if s > 0 {
+			// dh_{t-1} += dz_t·Whh; the gradient into the zero initial
+			// state is not needed.
+			Gemm(false, false, B, H, G, 1, l.z[prev*G:], S*G, w.Whh, H, 1, l.dh, H)
+		}
+	}
+	// The spare slot's gate rows must not pair with the final state in the
+	// dWhh product below.
+	lo, spare := l.layout()
+	for b := 0; b < B; b++ {
+		clear(l.z[(b*S+spare)*G : (b*S+spare+1)*G])
+	}
+
+	for r := 0; r < B*S; r++ {
+		row := l.z[r*G : (r+1)*G]
+		db := dBias[:G]
+		for j, v := range row {
+			db[j] += v
+		}
+	}
+	Gemm(true, false, G, in, B*S, 1, l.z, G, l.x, in, 1, dWih, in)
+	Gemm(true, false, G, H, B*S, 1, l.z, G, l.hs, H, 1, dWhh, H)
+	if dx != nil {
+		for b := 0; b < B; b++ {
+			Gemm(false, false, T, in, G, 1, l.z[(b*S+lo)*G:], G, w.Wih, in, 1, dx[b*T*in:], in)
+		}
+	}
+}
+
+// cellBackward turns one row's gate values z into the gradients of the
+// gate pre-activations, given the gradient d of the step's output, the
+// gradients dh and dc reaching its new state from later steps, the cell
+// state before the step and the tanh of the one after. It leaves in dc the
+// gradient for the cell state before the step and zeroes dh for the
+// recurrent product to fill.
+func cellBackward[F Float](z, d, dh, dc, cPrev, tc []F) {
+	H := len(dh)
+	zi, zf, zg, zo := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:4*H]
+	d, dc, cPrev, tc = d[:H], dc[:H], cPrev[:H], tc[:H]
+	for j := range dh {
+		i, f, g, o := zi[j], zf[j], zg[j], zo[j]
+		dhj := dh[j] + d[j]
+		t := tc[j]
+		dcj := dc[j] + dhj*o*(1-t*t)
+		zi[j] = dcj * g * i * (1 - i)
+		zf[j] = dcj * cPrev[j] * f * (1 - f)
+		zg[j] = dcj * i * (1 - g*g)
+		zo[j] = dhj * t * o * (1 - o)
+		dc[j] = dcj * f
+		dh[j] = 0
+	}
+}
