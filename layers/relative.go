@@ -1,0 +1,122 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// RelativeAttention is the `relative` positional encoding: a residual
+// single-head self-attention layer, y = x + Attn(x), whose logits and values
+// carry learned relative-position vectors (Shaw, Uszkoreit & Vaswani 2018,
+// "Self-Attention with Relative Position Representations"). For queries i
+// and keys j, with distances clipped to [-k, k]:
+//
+//	q = Wq x, k = Wk x, v = Wv x
+//	e_ij = q_i·(k_j + aK[clip(j-i)]) / sqrt(D)
+//	a_ij = softmax over the real keys j of e_ij
+//	z_i  = Σ_j a_ij (v_j + aV[clip(j-i)])
+//	y_i  = x_i + Wo z_i
+//
+// Padded keys are never attended, and a padded query's output is its input.
+// Wo is the output projection W^O that the Transformer, and so Shaw et al.,
+// apply to the attention heads' concatenation. No projection has a bias, as
+// in the paper. The layer runs as one Gorgonia op with a hand-written
+// backward pass.
+type RelativeAttention struct {
+	// Dim is the width D of the input, of each projection and of the output.
+	Dim int
+	// MaxRelative is k, the distance beyond which relative positions share
+	// the end vectors of the tables.
+	MaxRelative int
+	// Query, Key, Value and Output are [D, D] projections in PyTorch's
+	// [out, in] layout: "relpos.query.weight", "relpos.key.weight",
+	// "relpos.value.weight", "relpos.output.weight".
+	Query, Key, Value, Output *Param
+	// KeyEmbedding and ValueEmbedding are the [2k+1, D] tables aK and aV,
+	// row r for the clipped distance j-i = r-k: "relpos.key_embedding",
+	// "relpos.value_embedding".
+	KeyEmbedding, ValueEmbedding *Param
+}
+
+// NewRelativeAttention makes a relative attention layer of width dim with
+// relative distances clipped at maxRelative, its weights of element type
+// dt drawn Glorot-uniform from rng. The relative tables are drawn the same
+// way, as TensorFlow's default initializer draws them in tensor2tensor.
+func NewRelativeAttention(dim, maxRelative int, dt tensor.Dtype, rng *rand.Rand) *RelativeAttention {
+	r := 2*maxRelative + 1
+	return &RelativeAttention{
+		Dim:            dim,
+		MaxRelative:    maxRelative,
+		Query:          NewParam("relpos.query.weight", relGlorot(dim, dim, dt, rng), true),
+		Key:            NewParam("relpos.key.weight", relGlorot(dim, dim, dt, rng), true),
+		Value:          NewParam("relpos.value.weight", relGlorot(dim, dim, dt, rng), true),
+		Output:         NewParam("relpos.output.weight", relGlorot(dim, dim, dt, rng), true),
+		KeyEmbedding:   NewParam("relpos.key_embedding", relGlorot(r, dim, dt, rng), true),
+		ValueEmbedding: NewParam("relpos.value_embedding", relGlorot(r, dim, dt, rng), true),
+	}
+}
+
+// relGlorot draws a [rows, cols] tensor from U(-l, l), l = sqrt(6/(rows+cols)).
+func relGlorot(rows, cols int, dt tensor.Dtype, rng *rand.Rand) *tensor.Dense {
+	limit := math.Sqrt(6 / float64(rows+cols))
+	t := tensor.New(tensor.WithShape(rows, cols), tensor.Of(dt))
+	switch d := t.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = float32(limit * (2*rng.Float64() - 1))
+		}
+	case []float64:
+		for i := range d {
+			d[i] = limit * (2*rng.Float64() - 1)
+		}
+	}
+	return t
+}
+
+// Name is the layer's name in summaries.
+func (a *RelativeAttention) Name() string { return "relative_attention" }
+
+// Params lists the projections Wq, Wk, Wv, Wo, then the tables aK, aV.
+func (a *RelativeAttention) Params() []*Param {
+	return []*Param{a.Query, a.Key, a.Value, a.Output, a.KeyEmbedding, a.ValueEmbedding}
+}
+
+// OutputShape is the input shape: [batch, time, Dim].
+func (a *RelativeAttention) OutputShape(in []int) []int {
+	return append([]int(nil), in...)
+}
+
+// Forward adds the layer to g: x is [B, T, Dim], mask is [B, T] with 1 for
+// real tokens and 0 for padding, of x's dtype, or nil when every token is
+// real. The result is [B, T, Dim].
+func (a *RelativeAttention) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
+	s := x.Shape()
+	if len(s) != 3 || s[2] != a.Dim {
+		return nil, shapeError(a.Name(), s, fmt.Sprintf("[batch, time, %d]", a.Dim))
+	}
+	b, t := s[0], s[1]
+	dt := a.Query.Value.Dtype()
+	if x.Dtype() != dt {
+		return nil, fmt.Errorf("%s: input of dtype %v, weights %v", a.Name(), x.Dtype(), dt)
+	}
+	if mask == nil {
+		mask = G.NodeFromAny(g.ExprGraph, tensor.Ones(dt, b, t), G.WithName(fmt.Sprintf("relpos.mask.%p", x)))
+	} else if ms := mask.Shape(); len(ms) != 2 || ms[0] != b || ms[1] != t || mask.Dtype() != dt {
+		return nil, fmt.Errorf("%s: mask %v %v, want %v [%d %d]", a.Name(), mask.Dtype(), ms, dt, b, t)
+	}
+	st, err := newRelAttnState(b, t, a.Dim, a.MaxRelative, dt)
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.ApplyOp(&relAttnOp{st}, x, mask,
+		g.Param(a.Query), g.Param(a.Key), g.Param(a.Value), g.Param(a.Output),
+		g.Param(a.KeyEmbedding), g.Param(a.ValueEmbedding))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Name(), err)
+	}
+	return y, nil
+}
