@@ -1,5 +1,10 @@
 package data
 
+import (
+	"math/rand"
+	"sort"
+)
+
 // Batch is a block of encoded examples padded to a common length, ready for
 // a model.
 type Batch struct {
@@ -13,4 +18,67 @@ type Batch struct {
 	Index []int
 	// Size is the number of rows, Len the padded length.
 	Size, Len int
+}
+
+// bucketPool is how many batches' worth of examples Batches sorts by
+// length at a time, as the PyTorch reference's --bucket does.
+const bucketPool = 50
+
+// Batches cuts seqs (with their labels) into batches of size rows, the
+// last one possibly smaller, each padded with 0 to its longest row.
+//
+// With rng nil the batches take the examples in order. Otherwise, as the
+// PyTorch reference's --bucket: the order is rng.Perm(len(seqs)); inside
+// each pool of 50 batches' worth of that order the examples are sorted
+// by length (stably); the result is cut into batches; and the batches are
+// taken in the order of a second rng.Perm. Similar lengths share a batch,
+// so little of it is padding.
+func Batches(seqs [][]int, labels []float32, size int, rng *rand.Rand) []Batch {
+	n := len(seqs)
+	if size <= 0 {
+		size = n
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if rng != nil {
+		order = rng.Perm(n)
+		pool := bucketPool * size
+		for s := 0; s < n; s += pool {
+			p := order[s:min(s+pool, n)]
+			sort.SliceStable(p, func(a, b int) bool { return len(seqs[p[a]]) < len(seqs[p[b]]) })
+		}
+	}
+	var batches []Batch
+	for s := 0; s < n; s += size {
+		batches = append(batches, makeBatch(seqs, labels, order[s:min(s+size, n)]))
+	}
+	if rng != nil {
+		shuffled := make([]Batch, len(batches))
+		for i, j := range rng.Perm(len(batches)) {
+			shuffled[i] = batches[j]
+		}
+		batches = shuffled
+	}
+	return batches
+}
+
+// makeBatch pads the rows idx of seqs into one batch.
+func makeBatch(seqs [][]int, labels []float32, idx []int) Batch {
+	b := Batch{Size: len(idx), Len: 1, Index: append([]int(nil), idx...)}
+	for _, i := range idx {
+		b.Len = max(b.Len, len(seqs[i]))
+	}
+	b.IDs = make([]int, b.Size*b.Len)
+	b.Lengths = make([]int, b.Size)
+	b.Labels = make([]float32, b.Size)
+	for r, i := range idx {
+		copy(b.IDs[r*b.Len:], seqs[i])
+		b.Lengths[r] = len(seqs[i])
+		if i < len(labels) {
+			b.Labels[r] = labels[i]
+		}
+	}
+	return b
 }

@@ -1,0 +1,336 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Vectors is a table of word vectors: the vector of Words[i] is
+// Values[i*Dim : (i+1)*Dim].
+type Vectors struct {
+	Words  []string
+	Dim    int
+	Values []float32
+}
+
+// Vector returns the vector of the i-th word, sharing Values.
+func (v *Vectors) Vector(i int) []float32 { return v.Values[i*v.Dim : (i+1)*v.Dim] }
+
+// Index maps each word to its row; a word given twice maps to its first
+// row, as gensim's KeyedVectors keeps it. It builds a new map each call.
+func (v *Vectors) Index() map[string]int {
+	idx := make(map[string]int, len(v.Words))
+	for i, w := range v.Words {
+		if _, dup := idx[w]; !dup {
+			idx[w] = i
+		}
+	}
+	return idx
+}
+
+// maxDim bounds the dimension a header may claim, so that a corrupt
+// header fails cleanly instead of allocating gigabytes.
+const maxDim = 1 << 16
+
+// LoadVectors reads word vectors: a GloVe text file (word v1 ... vd per
+// line), a word2vec text file (a first line "count dim", as fastText's
+// .vec), a word2vec binary file (.bin), any of them gzipped (.gz), or a
+// name glove.6B.50d ... glove.6B.300d that DefaultStore finds or downloads.
+// A row of the wrong width, a value that is not a finite number, or an
+// empty file is an error naming the line (the record, in binary files).
+// Words are kept as their bytes, valid UTF-8 or not.
+func LoadVectors(path string) (*Vectors, error) {
+	return DefaultStore().LoadVectors(path)
+}
+
+// LoadVectors is the package's LoadVectors with s resolving names.
+func (s *Store) LoadVectors(path string) (*Vectors, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && IsVectorsName(path) {
+		p, err := s.Vectors(path)
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	inner := path
+	if strings.HasSuffix(strings.ToLower(path), ".gz") {
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		defer gz.Close()
+		r, inner = gz, path[:len(path)-3]
+	}
+	if strings.HasSuffix(strings.ToLower(inner), ".bin") {
+		return ReadWord2VecBinary(r, path)
+	}
+	return ReadVectorsText(r, path)
+}
+
+// ReadVectorsText reads GloVe or word2vec text vectors from r; name is the
+// file's name for errors. Fields are separated by spaces or tabs; trailing
+// white space (fastText writes a space) and blank lines are ignored.
+func ReadVectorsText(r io.Reader, name string) (*Vectors, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	v := &Vectors{}
+	declared := -1 // the word2vec header's count, -1 for GloVe
+	var buf []byte
+	fields := make([][]byte, 0, 301)
+	n := 0
+	for {
+		line, err := readLine(br, &buf)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		n++
+		fields = splitFields(line, fields[:0])
+		if len(fields) == 0 {
+			continue
+		}
+		if n == 1 && len(fields) == 2 {
+			count, err1 := strconv.Atoi(string(fields[0]))
+			dim, err2 := strconv.Atoi(string(fields[1]))
+			if err1 == nil && err2 == nil {
+				if count < 0 || dim <= 0 || dim > maxDim {
+					return nil, lineError(name, n, "header %q: want a count >= 0 and a dimension in 1..%d", line, maxDim)
+				}
+				declared, v.Dim = count, dim
+				v.Words = make([]string, 0, min(count, 1<<20))
+				v.Values = make([]float32, 0, min(count, 1<<20)*dim)
+				continue
+			}
+		}
+		width := len(fields) - 1
+		if v.Dim == 0 {
+			if width == 0 || width > maxDim {
+				return nil, lineError(name, n, "row has %d values, want 1..%d", width, maxDim)
+			}
+			v.Dim = width
+		}
+		if width != v.Dim {
+			return nil, lineError(name, n, "row of %q has %d values, want %d", fields[0], width, v.Dim)
+		}
+		if declared >= 0 && len(v.Words) == declared {
+			return nil, lineError(name, n, "more rows than the header's count %d", declared)
+		}
+		for i, f := range fields[1:] {
+			x, err := strconv.ParseFloat(string(f), 32)
+			if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+				return nil, lineError(name, n, "value %d of %q, %q, is not a finite number", i+1, fields[0], f)
+			}
+			v.Values = append(v.Values, float32(x))
+		}
+		v.Words = append(v.Words, string(fields[0]))
+	}
+	if len(v.Words) == 0 {
+		return nil, fmt.Errorf("%s:%d: no vectors: the file is empty", name, max(n, 1))
+	}
+	if declared >= 0 && len(v.Words) != declared {
+		return nil, lineError(name, n, "the header says %d vectors, the file holds %d", declared, len(v.Words))
+	}
+	return v, nil
+}
+
+// readLine returns the next line of br without its "\n" (or "\r\n"); the
+// slice is valid until the next call. It returns io.EOF after the last line.
+func readLine(br *bufio.Reader, buf *[]byte) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		*buf = append((*buf)[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = br.ReadSlice('\n')
+			*buf = append(*buf, line...)
+		}
+		line = *buf
+	}
+	if err == io.EOF && len(line) > 0 {
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r")), nil
+}
+
+// splitFields appends the space- or tab-separated fields of line to dst.
+func splitFields(line []byte, dst [][]byte) [][]byte {
+	start := -1
+	for i, c := range line {
+		if c == ' ' || c == '\t' {
+			if start >= 0 {
+				dst = append(dst, line[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, line[start:])
+	}
+	return dst
+}
+
+// ReadWord2VecBinary reads word2vec's binary format from r: a text header
+// "count dim\n", then count records of a word, a space and dim
+// little-endian float32 values, with or without a "\n" between records.
+// Name is the file's name for errors, which name the record (from 1).
+func ReadWord2VecBinary(r io.Reader, name string) (*Vectors, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	header, err := br.ReadString('\n')
+	if err != nil && (err != io.EOF || header == "") {
+		if err == io.EOF {
+			return nil, fmt.Errorf("%s:1: no vectors: the file is empty", name)
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var count, dim int
+	if f := strings.Fields(header); len(f) == 2 {
+		count, err = strconv.Atoi(f[0])
+		if err == nil {
+			dim, err = strconv.Atoi(f[1])
+		}
+	} else {
+		err = errors.New("want two numbers")
+	}
+	if err != nil || count <= 0 || dim <= 0 || dim > maxDim {
+		return nil, lineError(name, 1, "header %q: want \"count dim\" with count >= 1 and dim in 1..%d", strings.TrimSpace(header), maxDim)
+	}
+	v := &Vectors{
+		Dim:    dim,
+		Words:  make([]string, 0, min(count, 1<<20)),
+		Values: make([]float32, 0, min(count, 1<<20)*dim),
+	}
+	raw := make([]byte, 4*dim)
+	var word []byte
+	for rec := 1; rec <= count; rec++ {
+		word = word[:0]
+		for {
+			c, err := br.ReadByte()
+			if err != nil {
+				return nil, fmt.Errorf("%s: record %d of %d: the file ends inside the word", name, rec, count)
+			}
+			if c == ' ' {
+				break
+			}
+			if c == '\n' && len(word) == 0 {
+				continue
+			}
+			word = append(word, c)
+		}
+		if len(word) == 0 {
+			return nil, fmt.Errorf("%s: record %d of %d: empty word", name, rec, count)
+		}
+		if _, err := io.ReadFull(br, raw); err != nil {
+			return nil, fmt.Errorf("%s: record %d of %d (%q): the file ends inside the vector", name, rec, count, word)
+		}
+		for i := 0; i < dim; i++ {
+			x := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return nil, fmt.Errorf("%s: record %d of %d (%q): value %d is not a finite number", name, rec, count, word, i+1)
+			}
+			v.Values = append(v.Values, x)
+		}
+		v.Words = append(v.Words, string(word))
+	}
+	// Whatever follows the last record must be white space alone.
+	rest, _ := io.ReadAll(io.LimitReader(br, 1<<10))
+	if len(bytes.TrimSpace(rest)) > 0 {
+		return nil, fmt.Errorf("%s: data after the %d records the header announces", name, count)
+	}
+	return v, nil
+}
+
+// EmbeddingMatrix builds the [vocab.Len(), vec.Dim] embedding matrix of
+// SPEC section 2, row-major, and counts the rows found in vec.
+//
+// The random draws, from rand.New(rand.NewSource(seed)): one value per
+// cell of the matrix, in row-major order, for every row (found, [PAD] and
+// [UNK] included), each float32(rng.Float64()*0.1 - 0.05), that is
+// U(-0.05, 0.05). Then row 0 ([PAD]) is set to zeros and the row of each
+// word that vec holds is copied from vec. Drawing for every row makes a
+// word's random row independent of which other words vec covers, as in
+// the PyTorch reference (torch.rand over the whole table, then overwrite).
+// The special tokens are never looked up in vec.
+func EmbeddingMatrix(vocab *Vocabulary, vec *Vectors, seed int64) (matrix []float32, found int) {
+	rows, dim := vocab.Len(), vec.Dim
+	rng := rand.New(rand.NewSource(seed))
+	matrix = make([]float32, rows*dim)
+	for i := range matrix {
+		matrix[i] = float32(rng.Float64()*0.1 - 0.05)
+	}
+	clear(matrix[:dim]) // [PAD]
+	idx := vec.Index()
+	for id := UnkID + 1; id < rows; id++ {
+		if j, ok := idx[vocab.Word(id)]; ok {
+			copy(matrix[id*dim:(id+1)*dim], vec.Vector(j))
+			found++
+		}
+	}
+	return matrix, found
+}
+
+// Coverage counts how much of a corpus a vectors file covers: its Words
+// tokens, and its distinct words, and of each how many have a vector.
+type Coverage struct {
+	Tokens, TokensFound int
+	Words, WordsFound   int
+}
+
+// TokenShare is TokensFound/Tokens, 0 for no tokens.
+func (c Coverage) TokenShare() float64 { return share(c.TokensFound, c.Tokens) }
+
+// WordShare is WordsFound/Words, 0 for no words.
+func (c Coverage) WordShare() float64 { return share(c.WordsFound, c.Words) }
+
+func share(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// MeasureCoverage tokenizes texts with Words and counts the tokens and the
+// distinct words that vec holds.
+func MeasureCoverage(texts []string, vec *Vectors) Coverage {
+	idx := vec.Index()
+	seen := make(map[string]bool)
+	var c Coverage
+	for _, t := range texts {
+		for _, w := range Words(t) {
+			_, ok := idx[w]
+			c.Tokens++
+			if ok {
+				c.TokensFound++
+			}
+			if _, dup := seen[w]; !dup {
+				seen[w] = ok
+				c.Words++
+				if ok {
+					c.WordsFound++
+				}
+			}
+		}
+	}
+	return c
+}
