@@ -27,6 +27,7 @@ type relKernel[F relFloat] struct {
 	b, t, d, k int
 
 	// forward intermediates
+	real     []bool
 	q, kk, v []F // [B*T, D]
 	p        []F // [B, T, T] attention weights
 	w        []F // [B*T, 2k+1] attention weights summed per clipped distance
@@ -49,7 +50,8 @@ func newRelKernel[F relFloat](b, t, d, k int) *relKernel[F] {
 	n := b * t * d
 	return &relKernel[F]{
 		b: b, t: t, d: d, k: k,
-		q: make([]F, n), kk: make([]F, n), v: make([]F, n),
+		real: make([]bool, b*t),
+		q:    make([]F, n), kk: make([]F, n), v: make([]F, n),
 		p: make([]F, b*t*t), w: make([]F, b*t*r),
 		c: make([]F, n), o: make([]F, n),
 		dc: make([]F, n), dq: make([]F, n), dk: make([]F, n), dv: make([]F, n), dx: make([]F, n),
@@ -77,6 +79,7 @@ func (kn *relKernel[F]) forward(x []F, real []bool, wq, wk, wv, wo, rk, rv, y []
 	b, t, d, r := kn.b, kn.t, kn.d, 2*kn.k+1
 	bt := b * t
 	scale := F(1 / math.Sqrt(float64(d)))
+	copy(kn.real, real)
 	relGemm(false, true, bt, d, d, 1, x, d, wq, d, 0, kn.q, d)
 	relGemm(false, true, bt, d, d, 1, x, d, wk, d, 0, kn.kk, d)
 	relGemm(false, true, bt, d, d, 1, x, d, wv, d, 0, kn.v, d)
@@ -90,13 +93,19 @@ func (kn *relKernel[F]) forward(x []F, real []bool, wq, wk, wv, wo, rk, rv, y []
 		c := kn.c[s*t*d : (s+1)*t*d]
 		rel := kn.g // scratch: s Q rK^T, [T, 2k+1]
 		m := real[s*t : (s+1)*t]
-		relGemm(false, true, t, t, d, scale, q, d, key, d, 0, p, t)
-		relGemm(false, true, t, r, d, scale, q, d, rk, d, 0, rel, r)
-		for i := 0; i < t; i++ {
-			kn.softmaxRow(p[i*t:(i+1)*t], rel[i*r:(i+1)*r], w[i*r:(i+1)*r], m, i)
+		// Only the first n rows and columns of P can be nonzero.
+		n := relSpan(m)
+		clear(c[n*d:])
+		if n == 0 {
+			continue
 		}
-		relGemm(false, false, t, d, t, 1, p, t, v, d, 0, c, d)
-		relGemm(false, false, t, d, r, 1, w, r, rv, d, 1, c, d)
+		relGemm(false, true, n, n, d, scale, q, d, key, d, 0, p, t)
+		relGemm(false, true, n, r, d, scale, q, d, rk, d, 0, rel, r)
+		for i := 0; i < n; i++ {
+			kn.softmaxRow(p[i*t:i*t+n], rel[i*r:(i+1)*r], w[i*r:(i+1)*r], m[:n], i)
+		}
+		relGemm(false, false, n, d, n, 1, p, t, v, d, 0, c, d)
+		relGemm(false, false, n, d, r, 1, w, r, rv, d, 1, c, d)
 	}
 	relGemm(false, true, bt, d, d, 1, kn.c, d, wo, d, 0, kn.o, d)
 	for i, o := range kn.o {
@@ -154,6 +163,7 @@ func (kn *relKernel[F]) backward(x []F, wq, wk, wv, wo, rk, rv, dy []F) {
 	relGemm(false, false, bt, d, d, 1, dy, d, wo, d, 0, kn.dc, d)
 	// C = P V + W rV
 	relGemm(true, false, r, d, bt, 1, kn.w, r, kn.dc, d, 0, kn.drv, d)
+	clear(kn.h)
 	for s := 0; s < b; s++ {
 		q := kn.q[s*t*d : (s+1)*t*d]
 		key := kn.kk[s*t*d : (s+1)*t*d]
@@ -164,18 +174,24 @@ func (kn *relKernel[F]) backward(x []F, wq, wk, wv, wo, rk, rv, dy []F) {
 		dk := kn.dk[s*t*d : (s+1)*t*d]
 		dv := kn.dv[s*t*d : (s+1)*t*d]
 		h := kn.h[s*t*r : (s+1)*t*r]
-		relGemm(true, false, t, d, t, 1, p, t, dc, d, 0, dv, d)
+		n := relSpan(kn.real[s*t : (s+1)*t])
+		clear(dq[n*d:])
+		clear(dk[n*d:])
+		clear(dv[n*d:])
+		if n == 0 {
+			continue
+		}
+		relGemm(true, false, n, d, n, 1, p, t, dc, d, 0, dv, d)
 		// dP_ij = dc_i·(v_j + rV_r(i,j))
-		relGemm(false, true, t, t, d, 1, dc, d, v, d, 0, kn.de, t)
-		relGemm(false, true, t, r, d, 1, dc, d, rv, d, 0, kn.g, r)
-		clear(h)
-		for i := 0; i < t; i++ {
-			kn.softmaxBackRow(p[i*t:(i+1)*t], kn.de[i*t:(i+1)*t], kn.g[i*r:(i+1)*r], h[i*r:(i+1)*r], i, scale)
+		relGemm(false, true, n, n, d, 1, dc, d, v, d, 0, kn.de, t)
+		relGemm(false, true, n, r, d, 1, dc, d, rv, d, 0, kn.g, r)
+		for i := 0; i < n; i++ {
+			kn.softmaxBackRow(p[i*t:i*t+n], kn.de[i*t:i*t+n], kn.g[i*r:(i+1)*r], h[i*r:(i+1)*r], i, scale)
 		}
 		// e_ij = s q_i·(k_j + rK_r(i,j)); de and h already carry s.
-		relGemm(false, false, t, d, t, 1, kn.de, t, key, d, 0, dq, d)
-		relGemm(false, false, t, d, r, 1, h, r, rk, d, 1, dq, d)
-		relGemm(true, false, t, d, t, 1, kn.de, t, q, d, 0, dk, d)
+		relGemm(false, false, n, d, n, 1, kn.de, t, key, d, 0, dq, d)
+		relGemm(false, false, n, d, r, 1, h, r, rk, d, 1, dq, d)
+		relGemm(true, false, n, d, n, 1, kn.de, t, q, d, 0, dk, d)
 	}
 	relGemm(true, false, r, d, bt, 1, kn.h, r, kn.q, d, 0, kn.drk, d)
 	relGemm(true, false, d, d, bt, 1, kn.dq, d, x, d, 0, kn.dwq, d)
@@ -199,6 +215,17 @@ func (kn *relKernel[F]) softmaxBackRow(p, dp, g, h []F, i int, scale F) {
 		dp[j] = scale * p[j] * (dp[j] - dot)
 		h[kn.bucket(i, j)] += dp[j]
 	}
+}
+
+// relSpan is the number of tokens up to the last real one: padding that
+// follows it can be left out of the attention's products.
+func relSpan(real []bool) int {
+	for n := len(real); n > 0; n-- {
+		if real[n-1] {
+			return n
+		}
+	}
+	return 0
 }
 
 // relGemm computes c = alpha op(a) op(b) + beta c for row-major matrices,

@@ -448,6 +448,62 @@ func TestRelativeAttentionClipping(t *testing.T) {
 	}
 }
 
+// TestRelativeAttentionReuse runs one compiled graph on two batches of the
+// same shape, the second with more padding, as a model reuses its graph
+// per bucket: the second run must not see anything left from the first.
+func TestRelativeAttentionReuse(t *testing.T) {
+	const d, steps = 3, 6
+	rng := rand.New(rand.NewSource(11))
+	a := layers.NewRelativeAttention(d, 2, tensor.Float64, rng)
+	first := randomCase(rng, []int{6, 6}, steps, d)
+	second := randomCase(rng, []int{2, 0}, steps, d)
+	r := tensor.New(tensor.WithShape(2, steps, d), tensor.Of(tensor.Float64))
+	for i := range r.Data().([]float64) {
+		r.Data().([]float64)[i] = rng.NormFloat64()
+	}
+	want := runRelative(t, a, second, r, "tape")
+
+	g := layers.NewGraph(tensor.Float64, true)
+	xv, mv := first.tensors(tensor.Float64)
+	x := G.NodeFromAny(g.ExprGraph, xv, G.WithName("x"))
+	y, err := a.Forward(g, x, G.NodeFromAny(g.ExprGraph, mv, G.WithName("mask")))
+	if err != nil {
+		t.Fatalf("Forward: %v", err)
+	}
+	loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, G.NodeFromAny(g.ExprGraph, r, G.WithName("r"))))))
+	var yv G.Value
+	G.Read(y, &yv)
+	if _, err := G.Grad(loss, x); err != nil {
+		t.Fatalf("Grad: %v", err)
+	}
+	m := G.NewTapeMachine(g.ExprGraph, G.BindDualValues(x))
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatalf("first RunAll: %v", err)
+	}
+	m.Reset()
+	// Gorgonia adds each run's gradient into the dual value: start afresh.
+	if dx, err := x.Grad(); err == nil {
+		dx.(*tensor.Dense).Zero()
+	}
+	x2, m2 := second.tensors(tensor.Float64)
+	copy(xv.Data().([]float64), x2.Data().([]float64))
+	copy(mv.Data().([]float64), m2.Data().([]float64))
+	if err := m.RunAll(); err != nil {
+		t.Fatalf("second RunAll: %v", err)
+	}
+	if got := f64s(yv.(*tensor.Dense)); maxAbsDiff(got, want.y) > 1e-12 {
+		t.Errorf("second run y = %v, want %v", got, want.y)
+	}
+	dx, err := x.Grad()
+	if err != nil {
+		t.Fatalf("x.Grad: %v", err)
+	}
+	if got := f64s(dx.(*tensor.Dense)); maxAbsDiff(got, want.dx) > 1e-12 {
+		t.Errorf("second run dx = %v, want %v", got, want.dx)
+	}
+}
+
 func TestNewRelativeAttention(t *testing.T) {
 	const d, k = 10, 16
 	a := layers.NewRelativeAttention(d, k, tensor.Float32, rand.New(rand.NewSource(42)))
