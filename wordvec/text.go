@@ -1,0 +1,62 @@
+package wordvec
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// WriteText writes v in GloVe text format: one line a word, the word then
+// its Dim values separated by spaces, in v's order. Values are written in
+// the shortest form that reads back to the same float32.
+func WriteText(w io.Writer, v *Vectors) error {
+	if len(v.Values) != len(v.Words)*v.Dim {
+		return fmt.Errorf("vectors hold %d values, want %d words × %d", len(v.Values), len(v.Words), v.Dim)
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var line []byte
+	for i, word := range v.Words {
+		if word == "" || strings.ContainsAny(word, " \t\n\r") {
+			return fmt.Errorf("word %d %q cannot be written in GloVe text format", i, word)
+		}
+		line = append(line[:0], word...)
+		for _, x := range v.Vector(i) {
+			line = append(line, ' ')
+			line = strconv.AppendFloat(line, float64(x), 'g', -1, 32)
+		}
+		line = append(line, '\n')
+		if _, err := bw.Write(line); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// SaveText writes v to path in GloVe text format, atomically: to a
+// temporary file beside it, renamed into place once complete.
+func SaveText(path string, v *Vectors) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = WriteText(f, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

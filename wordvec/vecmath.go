@@ -1,0 +1,59 @@
+package wordvec
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// blas gives the SIMD dot product and axpy of gonum's assembly kernels.
+var blas gonum.Implementation
+
+// dot returns x·y over len(x) elements.
+func dot(x, y []float32) float32 { return blas.Sdot(len(x), x, 1, y, 1) }
+
+// axpy adds a*x to y.
+func axpy(a float32, x, y []float32) { blas.Saxpy(len(x), a, x, 1, y, 1) }
+
+// The sigmoid and its logarithm are read from tables over [-maxExp, maxExp]
+// as word2vec.c and fastText do, since the training loops call them
+// billions of times; taking the nearest of the 1025 points rather than the
+// one below halves their error.
+const (
+	maxExp    = 8
+	tableSize = 1024
+)
+
+var sigmoidTable, logSigmoidTable = makeSigmoidTables()
+
+func makeSigmoidTables() (sig, logSig [tableSize + 1]float32) {
+	for i := range sig {
+		x := (float64(i)/tableSize*2 - 1) * maxExp
+		s := 1 / (1 + math.Exp(-x))
+		sig[i] = float32(s)
+		logSig[i] = float32(math.Log(s))
+	}
+	return sig, logSig
+}
+
+// sigmoid returns 1/(1+e^-x) from the table, 0 or 1 outside it.
+func sigmoid(x float32) float32 {
+	switch {
+	case x <= -maxExp:
+		return 0
+	case x >= maxExp:
+		return 1
+	}
+	return sigmoidTable[int((x+maxExp)*(tableSize/maxExp/2)+0.5)]
+}
+
+// logSigmoid returns log(sigmoid(x)) from the table, clamped at its ends.
+func logSigmoid(x float32) float32 {
+	switch {
+	case x <= -maxExp:
+		return logSigmoidTable[0]
+	case x >= maxExp:
+		return 0
+	}
+	return logSigmoidTable[int((x+maxExp)*(tableSize/maxExp/2)+0.5)]
+}
