@@ -5,44 +5,46 @@ import (
 	"testing"
 )
 
-// The float32 activations against math's float64 functions over the range
-// LSTM gates see, and beyond it.
+// gates32 and exp32 against math's float64 functions over the range LSTM
+// gates see and beyond it, on lengths that exercise both the vector loop
+// and the scalar rest.
 func TestActivations32(t *testing.T) {
-	tests := []struct {
-		name string
-		got  func(float32) float32
-		want func(float64) float64
-		tol  float64 // absolute
-		rel  bool
-	}{
-		{"exp32", exp32, math.Exp, 4e-7, true},
-		{"sigmoid", sigmoid[float32], func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, 1.5e-7, false},
-		{"tanh", tanh[float32], math.Tanh, 2.5e-7, false},
+	var xs []float32
+	for x := -90.0; x <= 90; x += 0.00731 {
+		xs = append(xs, float32(x))
 	}
-	for _, tt := range tests {
-		worst := 0.0
-		for x := -80.0; x <= 80; x += 0.00731 {
-			got := float64(tt.got(float32(x)))
-			want := tt.want(float64(float32(x)))
-			d := math.Abs(got - want)
-			if tt.rel {
-				d /= want
-			}
-			if d > worst {
-				worst = d
-			}
-			if d > tt.tol {
-				t.Fatalf("%s(%g) = %g, want %g", tt.name, x, got, want)
-			}
+	xs = append(xs, -1e30, -200, 200, 1e30, 0, -0)
+	for _, n := range []int{len(xs), 7, 1} {
+		xs := xs[len(xs)/2-n/2:][:n] // around zero, where the values vary
+		bias := make([]float32, n)
+		tests := []struct {
+			name               string
+			negScale, mul, add float32
+			want               func(float64) float64
+			tol                float64
+		}{
+			{"sigmoid", -1, 1, 0, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, 1.5e-7},
+			{"tanh", -2, 2, -1, math.Tanh, 2.5e-7},
 		}
-		t.Logf("%s: worst error %.3g", tt.name, worst)
+		for _, tt := range tests {
+			got := make([]float32, n)
+			gates32(got, xs, bias, tt.negScale, tt.mul, tt.add)
+			worst := 0.0
+			for i, x := range xs {
+				want := tt.want(float64(x))
+				d := math.Abs(float64(got[i]) - want)
+				worst = max(worst, d)
+				if !(d <= tt.tol) {
+					t.Fatalf("%s(%g) = %g, want %g (AVX2 %v, n %d)", tt.name, x, got[i], want, hasAVX2, n)
+				}
+			}
+			t.Logf("%s n=%d: worst error %.3g (AVX2 %v)", tt.name, n, worst, hasAVX2)
+		}
 	}
-	for _, x := range []float32{-1e30, -200, 200, 1e30} {
-		if s := sigmoid(x); s < 0 || s > 1 || math.IsNaN(float64(s)) {
-			t.Errorf("sigmoid(%g) = %g, want within [0,1]", x, s)
-		}
-		if th := tanh(x); th < -1 || th > 1 || math.IsNaN(float64(th)) {
-			t.Errorf("tanh(%g) = %g, want within [-1,1]", x, th)
+	for x := -87.0; x <= 88; x += 0.0371 {
+		got, want := float64(exp32(float32(x))), math.Exp(float64(float32(x)))
+		if d := math.Abs(got-want) / want; d > 3e-7 {
+			t.Fatalf("exp32(%g) = %g, want %g", x, got, want)
 		}
 	}
 }
@@ -52,13 +54,10 @@ func BenchmarkActivations32(b *testing.B) {
 	for i := range xs {
 		xs[i] = float32(i-512) / 64
 	}
-	var s float32
+	out := make([]float32, len(xs))
+	bias := make([]float32, len(xs))
 	for b.Loop() {
-		for _, x := range xs {
-			s += sigmoid(x) + tanh(x)
-		}
+		gates32(out, xs, bias, -1, 1, 0)
 	}
-	sink = s
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(xs)), "ns/value")
 }
-
-var sink float32

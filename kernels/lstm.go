@@ -1,5 +1,10 @@
 package kernels
 
+import (
+	"math"
+	"unsafe"
+)
+
 // LSTMWeights are one direction's weights in PyTorch's layout, the gates
 // stacked in the order i, f, g, o (Keras's i, f, c, o).
 type LSTMWeights[F Float] struct {
@@ -37,13 +42,14 @@ type LSTM[F Float] struct {
 	// step reads, so that one product over all B·(T+1) rows pairs every
 	// gate gradient with the state it multiplied; the one spare slot per
 	// row holds zeros there.
-	x  []F // [B, T+1, In] copy of the input
-	z  []F // [B, T+1, 4H] pre-activations, then gate values, then gate gradients
-	hs []F // [B, T+1, H] hidden states
-	cs []F // [B, T+1, H] cell states
-	tc []F // [B, T+1, H] tanh of the cell states (stored: recomputing costs more)
-	dh []F // [B, H] gradient reaching the carried hidden state
-	dc []F // [B, H] gradient reaching the carried cell state
+	x     []F // [B, T+1, In] copy of the input
+	z     []F // [B, T+1, 4H] pre-activations, then gate values, then gate gradients
+	hs    []F // [B, T+1, H] hidden states
+	cs    []F // [B, T+1, H] cell states
+	tc    []F // [B, T+1, H] tanh of the cell states (stored: recomputing costs more)
+	dh    []F // [B, H] gradient reaching the carried hidden state
+	dc    []F // [B, H] gradient reaching the carried cell state
+	zeros []F // [H] zeros, a bias for activations that have none
 }
 
 // grow returns s resized to n, reallocating only when its capacity is short.
@@ -106,6 +112,8 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 	l.hs = grow(l.hs, B*S*H)
 	l.cs = grow(l.cs, B*S*H)
 	l.tc = grow(l.tc, B*S*H)
+	l.zeros = grow(l.zeros, H)
+	clear(l.zeros)
 
 	// Copy x into the slots the steps read; the spare slot stays zero, and
 	// so do its rows of z after the product.
@@ -140,7 +148,7 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 				continue
 			}
 			cellForward(l.z[(b*S+prev)*G:(b*S+prev+1)*G], w.Bias[:G], l.cs[p:p+H],
-				l.cs[n:n+H], l.tc[n:n+H], l.hs[n:n+H])
+				l.cs[n:n+H], l.tc[n:n+H], l.hs[n:n+H], l.zeros)
 			copy(hOut, l.hs[n:n+H])
 		}
 	}
@@ -148,21 +156,44 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 
 // cellForward finishes one row of one step: z holds the row's four gate
 // pre-activations without bias and gets the gate values; c, tc and h get
-// the new cell state, its tanh and the new hidden state.
-func cellForward[F Float](z, bias, cPrev, c, tc, h []F) {
+// the new cell state, its tanh and the new hidden state. zeros is H zeros.
+func cellForward[F Float](z, bias, cPrev, c, tc, h, zeros []F) {
+	if unsafe.Sizeof(z[0]) == 4 {
+		cellForward32(as32(z), as32(bias), as32(cPrev), as32(c), as32(tc), as32(h), as32(zeros))
+		return
+	}
 	H := len(c)
 	zi, zf, zg, zo := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:4*H]
 	bi, bf, bg, bo := bias[:H], bias[H:2*H], bias[2*H:3*H], bias[3*H:4*H]
 	cPrev, tc, h = cPrev[:H], tc[:H], h[:H]
+	sigmoid := func(x F) F { return F(1 / (1 + math.Exp(-float64(x)))) }
 	for j := range c {
 		i := sigmoid(zi[j] + bi[j])
 		f := sigmoid(zf[j] + bf[j])
-		g := tanh(zg[j] + bg[j])
+		g := F(math.Tanh(float64(zg[j] + bg[j])))
 		o := sigmoid(zo[j] + bo[j])
 		zi[j], zf[j], zg[j], zo[j] = i, f, g, o
 		cj := f*cPrev[j] + i*g
-		t := tanh(cj)
+		t := F(math.Tanh(float64(cj)))
 		c[j], tc[j], h[j] = cj, t, o*t
+	}
+}
+
+// cellForward32 is cellForward in float32 with the activations done a
+// vector at a time by gates32.
+func cellForward32(z, bias, cPrev, c, tc, h, zeros []float32) {
+	H := len(c)
+	gates32(z[:2*H], z[:2*H], bias[:2*H], -1, 1, 0)           // i, f
+	gates32(z[2*H:3*H], z[2*H:3*H], bias[2*H:3*H], -2, 2, -1) // g
+	gates32(z[3*H:4*H], z[3*H:4*H], bias[3*H:4*H], -1, 1, 0)  // o
+	zi, zf, zg, zo := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:4*H]
+	cPrev, tc, h = cPrev[:H], tc[:H], h[:H]
+	for j := range c {
+		c[j] = zf[j]*cPrev[j] + zi[j]*zg[j]
+	}
+	gates32(tc, c, zeros, -2, 2, -1)
+	for j := range h {
+		h[j] = zo[j] * tc[j]
 	}
 }
 

@@ -397,3 +397,46 @@ func TestLSTMReusesBuffers(t *testing.T) {
 		t.Errorf("Forward+Backward allocated %v times per run, want 0", n)
 	}
 }
+
+// benchLSTM sets up one direction at the reference model's sizes: B=32,
+// T=100, D=100, H=128, float32, rows of random length padded at the end.
+func benchLSTM(b *testing.B) (l *LSTM[float32], w *LSTMWeights[float32], x, mask, out, dx, gih, ghh, gb []float32) {
+	const B, T, In, H = 32, 100, 100, 128
+	rng := rand.New(rand.NewPCG(13, 14))
+	p := newProblem(rng, B, T, In, H, false)
+	for b := range p.lengths { // realistic lengths: no empty rows
+		n := 20 + rng.IntN(T-19)
+		for t := 0; t < T; t++ {
+			p.mask[b*T+t] = 0
+			if t < n {
+				p.mask[b*T+t] = 1
+			}
+		}
+	}
+	w = &LSTMWeights[float32]{In: In, Hidden: H, Wih: convert[float32](p.wih), Whh: convert[float32](p.whh), Bias: convert[float32](p.bias)}
+	x, mask = convert[float32](p.x), convert[float32](p.mask)
+	out = make([]float32, B*T*H)
+	dx, gih, ghh, gb = make([]float32, len(x)), make([]float32, len(w.Wih)), make([]float32, len(w.Whh)), make([]float32, len(w.Bias))
+	return new(LSTM[float32]), w, x, mask, out, dx, gih, ghh, gb
+}
+
+func BenchmarkLSTMForward(b *testing.B) {
+	b.Run(BLAS, func(b *testing.B) {
+		l, w, x, mask, out, _, _, _, _ := benchLSTM(b)
+		for b.Loop() {
+			l.Forward(w, x, mask, 32, 100, false, out, 128)
+		}
+	})
+}
+
+func BenchmarkLSTMBackward(b *testing.B) {
+	b.Run(BLAS, func(b *testing.B) {
+		l, w, x, mask, out, dx, gih, ghh, gb := benchLSTM(b)
+		for b.Loop() {
+			b.StopTimer()
+			l.Forward(w, x, mask, 32, 100, false, out, 128)
+			b.StartTimer()
+			l.Backward(w, out, 128, dx, gih, ghh, gb)
+		}
+	})
+}

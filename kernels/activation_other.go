@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package kernels
+
+const hasAVX2 = false
+
+func gateAVX2(dst, x, bias []float32, negScale, mul, add float32) {}
