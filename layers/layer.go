@@ -121,17 +121,23 @@ func shapeError(layer string, got []int, want string) error {
 }
 
 // ReadGrads copies the gradient of every trainable parameter of the graph
-// into its Param.Grad, after a machine built with
-// gorgonia.BindDualValues(nodes...) on the nodes of Trainable has run the
-// backward pass (gorgonia.Grad).
+// into its Param.Grad, after a machine compiled with the backward pass
+// (gorgonia.Grad on the nodes of Trainable) has run. The TapeMachine adds
+// each run's gradient into the dual values that gorgonia.BindDualValues
+// binds, so ReadGrads reads the gradient nodes' own values and zeroes the
+// dual values, keeping every run's gradients its own.
 func (g *Graph) ReadGrads() error {
 	for _, p := range g.params {
 		if !p.Trainable {
 			continue
 		}
-		v, err := g.nodes[p].Grad()
-		if err != nil {
-			return fmt.Errorf("%s: %w", p.Name, err)
+		n := g.nodes[p]
+		var v G.Value
+		if d := n.Deriv(); d != nil {
+			v = d.Value()
+		}
+		if v == nil {
+			return fmt.Errorf("%s: no gradient: compile the graph with gorgonia.Grad", p.Name)
 		}
 		d, ok := v.(*tensor.Dense)
 		if !ok || d.Shape().TotalSize() != p.Grad.Shape().TotalSize() {
@@ -139,6 +145,11 @@ func (g *Graph) ReadGrads() error {
 		}
 		if err := tensor.Copy(p.Grad, d); err != nil {
 			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+		if dv, err := n.Grad(); err == nil && dv != d {
+			if t, ok := dv.(*tensor.Dense); ok {
+				t.Zero()
+			}
 		}
 	}
 	return nil
