@@ -168,4 +168,6 @@ func FuzzWords(f *testing.F) {
 	})
 }
 
-func isSpaceOrPunct(r rune) bool { return isPunct(r) || strings.ContainsRune(" \t\n\r\v\f\u0085\u00a0\u3000", r) }
+func isSpaceOrPunct(r rune) bool {
+	return isPunct(r) || strings.ContainsRune(" \t\n\r\v\f\u0085\u00a0\u3000", r)
+}
