@@ -1,0 +1,333 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand"
+	"sort"
+	"time"
+
+	"github.com/classify/classify/data"
+	"gorgonia.org/tensor"
+)
+
+// ErrStop may be returned by Config.OnEpoch to end training early without
+// an error, as a Keras callback setting model.stop_training.
+var ErrStop = errors.New("stop training")
+
+// Config holds the options of Fit.
+type Config struct {
+	// Epochs is the number of epochs to train; 0 trains none.
+	Epochs int
+	// InitialEpoch is the number of epochs trained before, when resuming:
+	// the epochs of this run are numbered from InitialEpoch+1 and shuffled
+	// as they would have been in an uninterrupted run.
+	InitialEpoch int
+	// BatchSize is the number of examples per step (default 32).
+	BatchSize int
+	// Shuffle draws the batches of each epoch from Seed, grouped by length
+	// (data.Batches); false takes them in file order.
+	Shuffle bool
+	// Seed is the seed of the shuffling. Each epoch gets its own stream
+	// derived from Seed and the epoch number.
+	Seed int64
+	// Patience, when positive, stops training after that many epochs
+	// without a lower validation loss and restores the weights and the
+	// optimizer state of the best epoch, as Keras's EarlyStopping with
+	// restore_best_weights. It needs validation data.
+	Patience int
+	// Optimizer updates the weights; nil makes an Adam with the defaults
+	// over the model's trainable parameters.
+	Optimizer *Adam
+	// Progress, when not nil, reports each step and epoch.
+	Progress *Progress
+	// OnEpoch, when not nil, is called after each epoch with the history
+	// so far (after early stopping has decided). Returning ErrStop ends
+	// training; any other error ends it and Fit returns it.
+	OnEpoch func(h History) error
+	// Context, when not nil, is checked before each step; once it is done
+	// Fit returns the history so far and the context's error.
+	Context context.Context
+}
+
+// Fit trains model on the training examples (token id sequences and their
+// 0/1 labels) for cfg.Epochs epochs, scoring the validation examples after
+// each epoch when there are any, and returns the history of the epochs it
+// finished.
+//
+// A step whose loss or gradient is NaN or infinite is never applied: Fit
+// stops with an error that wraps ErrNonFinite and names the epoch and step,
+// and the model keeps the weights of the last good step.
+func Fit(model Model, trainSeqs [][]int, trainLabels []float32, valSeqs [][]int, valLabels []float32, cfg Config) (History, error) {
+	if len(trainSeqs) != len(trainLabels) {
+		return nil, fmt.Errorf("fit: %d training sequences for %d labels", len(trainSeqs), len(trainLabels))
+	}
+	if len(valSeqs) != len(valLabels) {
+		return nil, fmt.Errorf("fit: %d validation sequences for %d labels", len(valSeqs), len(valLabels))
+	}
+	if cfg.Epochs < 0 || cfg.InitialEpoch < 0 || cfg.BatchSize < 0 || cfg.Patience < 0 {
+		return nil, fmt.Errorf("fit: negative epochs, batch size or patience in %+v", cfg)
+	}
+	if cfg.Epochs > 0 && len(trainSeqs) == 0 {
+		return nil, errors.New("fit: no training examples")
+	}
+	if cfg.Patience > 0 && len(valSeqs) == 0 {
+		return nil, errors.New("fit: early stopping needs validation data")
+	}
+	for _, set := range []struct {
+		name   string
+		labels []float32
+	}{{"training", trainLabels}, {"validation", valLabels}} {
+		for i, y := range set.labels {
+			if y != 0 && y != 1 {
+				return nil, fmt.Errorf("fit: %s label %d is %v, want 0 or 1", set.name, i, y)
+			}
+		}
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 32
+	}
+	opt := cfg.Optimizer
+	if opt == nil {
+		var err error
+		if opt, err = NewAdam(model.Params()); err != nil {
+			return nil, fmt.Errorf("fit: %w", err)
+		}
+	}
+	ctx := cfg.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	last := cfg.InitialEpoch + cfg.Epochs
+
+	var h History
+	var best *snapshot
+	wait := 0
+	for epoch := cfg.InitialEpoch + 1; epoch <= last; epoch++ {
+		start := time.Now()
+		var rng *rand.Rand
+		if cfg.Shuffle {
+			rng = rand.New(rand.NewSource(epochSeed(cfg.Seed, epoch)))
+		}
+		batches := data.Batches(trainSeqs, trainLabels, cfg.BatchSize, rng)
+		if cfg.Progress != nil {
+			cfg.Progress.BeginEpoch(epoch, last, len(batches))
+		}
+		e := Epoch{Epoch: epoch}
+		var lossSum float64
+		var correct, seen int
+		logits := make([]float32, 0, len(trainSeqs))
+		labels := make([]float32, 0, len(trainSeqs))
+		for i := range batches {
+			b := &batches[i]
+			if err := ctx.Err(); err != nil {
+				return h, fmt.Errorf("epoch %d step %d/%d: %w", epoch, i+1, len(batches), err)
+			}
+			loss, z, err := model.Forward(b, true)
+			if err != nil {
+				return h, fmt.Errorf("epoch %d step %d/%d: %w", epoch, i+1, len(batches), err)
+			}
+			if len(z) != b.Size {
+				return h, fmt.Errorf("epoch %d step %d/%d: model gave %d logits for %d rows", epoch, i+1, len(batches), len(z), b.Size)
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return h, fmt.Errorf("epoch %d step %d/%d: loss is %v: %w; the weights are those of the last good step",
+					epoch, i+1, len(batches), loss, ErrNonFinite)
+			}
+			if _, err := opt.Step(); err != nil {
+				return h, fmt.Errorf("epoch %d step %d/%d: %w; the weights are those of the last good step", epoch, i+1, len(batches), err)
+			}
+			e.Steps++
+			lossSum += loss * float64(b.Size)
+			seen += b.Size
+			for r, zr := range z {
+				if (zr > 0) == (b.Labels[r] == 1) {
+					correct++
+				}
+			}
+			logits = append(logits, z...)
+			labels = append(labels, b.Labels...)
+			if cfg.Progress != nil {
+				cfg.Progress.Update(i+1, lossSum/float64(seen), float64(correct)/float64(seen))
+			}
+		}
+		var err error
+		if e.Train, err = Score(logits, labels, lossSum/float64(seen)); err != nil {
+			return h, fmt.Errorf("epoch %d: %w", epoch, err)
+		}
+		if len(valSeqs) > 0 {
+			v, err := Evaluate(model, valSeqs, valLabels, cfg.BatchSize)
+			if err != nil {
+				return h, fmt.Errorf("epoch %d: validation: %w", epoch, err)
+			}
+			if math.IsNaN(v.Loss) || math.IsInf(v.Loss, 0) {
+				return h, fmt.Errorf("epoch %d: validation loss is %v: %w", epoch, v.Loss, ErrNonFinite)
+			}
+			e.Val = &v
+		}
+		e.Seconds = time.Since(start).Seconds()
+		h = append(h, e)
+		if cfg.Progress != nil {
+			cfg.Progress.EndEpoch(e)
+		}
+
+		stop := false
+		if cfg.Patience > 0 {
+			if best == nil || e.Val.Loss < best.valLoss {
+				best = takeSnapshot(opt, e)
+				wait = 0
+			} else if wait++; wait >= cfg.Patience {
+				stop = true
+			}
+			if stop || epoch == last {
+				if err := best.restore(opt); err != nil {
+					return h, fmt.Errorf("epoch %d: restoring the best weights: %w", epoch, err)
+				}
+				if cfg.Progress != nil && best.epoch != epoch {
+					cfg.Progress.Message("Restoring the weights of epoch %d (val_loss %.4f).", best.epoch, best.valLoss)
+				}
+			}
+			if stop && cfg.Progress != nil {
+				cfg.Progress.Message("Epoch %d: early stopping.", epoch)
+			}
+		}
+		if cfg.OnEpoch != nil {
+			if err := cfg.OnEpoch(h); errors.Is(err, ErrStop) {
+				return h, nil
+			} else if err != nil {
+				return h, err
+			}
+		}
+		if stop {
+			break
+		}
+	}
+	return h, nil
+}
+
+// epochSeed derives the shuffling seed of an epoch from the run's seed with
+// SplitMix64's mixing function, so that neighbouring seeds and epochs give
+// unrelated streams.
+func epochSeed(seed int64, epoch int) int64 {
+	z := uint64(seed) + uint64(epoch)*0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return int64(z ^ z>>31)
+}
+
+// snapshot holds the weights and optimizer state of an epoch, for early
+// stopping to go back to.
+type snapshot struct {
+	epoch   int
+	valLoss float64
+	values  []*tensor.Dense
+	state   map[string]*tensor.Dense
+}
+
+// takeSnapshot copies the parameters that opt updates (the others do not
+// change) and its state.
+func takeSnapshot(opt *Adam, e Epoch) *snapshot {
+	s := &snapshot{epoch: e.Epoch, valLoss: e.Val.Loss, state: opt.State()}
+	for _, p := range opt.Params() {
+		s.values = append(s.values, p.Value.Clone().(*tensor.Dense))
+	}
+	return s
+}
+
+// restore copies the weights back in place, so that every graph holding
+// the parameters' tensors sees them.
+func (s *snapshot) restore(opt *Adam) error {
+	for i, p := range opt.Params() {
+		if err := tensor.Copy(p.Value, s.values[i]); err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+	}
+	return opt.SetState(s.state)
+}
+
+// Evaluate scores model on the examples, in batches of batchSize (default
+// 32) cut from the examples sorted by length so that little of them is
+// padding. The loss is the mean over the examples.
+func Evaluate(model Model, seqs [][]int, labels []float32, batchSize int) (Metrics, error) {
+	if len(seqs) != len(labels) {
+		return Metrics{}, fmt.Errorf("evaluate: %d sequences for %d labels", len(seqs), len(labels))
+	}
+	if len(seqs) == 0 {
+		return Metrics{}, errors.New("evaluate: no examples")
+	}
+	logits, loss, err := forwardAll(model, seqs, labels, batchSize)
+	if err != nil {
+		return Metrics{}, fmt.Errorf("evaluate: %w", err)
+	}
+	return Score(logits, labels, loss)
+}
+
+// Predict returns the probability of the positive class for each sequence,
+// in the order of seqs, running the model in batches of batchSize (default
+// 32) sorted by length.
+func Predict(model Model, seqs [][]int, batchSize int) ([]float32, error) {
+	logits, _, err := forwardAll(model, seqs, make([]float32, len(seqs)), batchSize)
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	probs := make([]float32, len(logits))
+	for i, z := range logits {
+		probs[i] = float32(1 / (1 + math.Exp(-float64(z))))
+	}
+	return probs, nil
+}
+
+// forwardAll runs model (not training) over every sequence and returns the
+// logits in the order of seqs and the loss averaged over the examples.
+func forwardAll(model Model, seqs [][]int, labels []float32, batchSize int) ([]float32, float64, error) {
+	if batchSize <= 0 {
+		batchSize = 32
+	}
+	// Sort by length (stably, so that the batches are always the same)
+	// and remember where each row came from.
+	order := make([]int, len(seqs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(seqs[order[a]]) < len(seqs[order[b]]) })
+	sorted := make([][]int, len(seqs))
+	sortedLabels := make([]float32, len(seqs))
+	for i, j := range order {
+		sorted[i], sortedLabels[i] = seqs[j], labels[j]
+	}
+	logits := make([]float32, len(seqs))
+	var lossSum float64
+	for _, b := range data.Batches(sorted, sortedLabels, batchSize, nil) {
+		loss, z, err := model.Forward(&b, false)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(z) != b.Size {
+			return nil, 0, fmt.Errorf("model gave %d logits for %d rows", len(z), b.Size)
+		}
+		lossSum += loss * float64(b.Size)
+		for r, i := range b.Index {
+			logits[order[i]] = z[r]
+		}
+	}
+	return logits, lossSum / float64(max(len(seqs), 1)), nil
+}
+
+// ValidationSplit splits examples as Keras's validation_split: the last
+// fraction of them, after floor(n*(1-fraction)) training examples, are the
+// validation examples. The slices share the inputs' arrays.
+func ValidationSplit(seqs [][]int, labels []float32, fraction float64) (trainSeqs [][]int, trainLabels []float32, valSeqs [][]int, valLabels []float32, err error) {
+	if len(seqs) != len(labels) {
+		return nil, nil, nil, nil, fmt.Errorf("validation split: %d sequences for %d labels", len(seqs), len(labels))
+	}
+	if !(fraction >= 0 && fraction < 1) {
+		return nil, nil, nil, nil, fmt.Errorf("validation split %v, want a fraction in [0, 1)", fraction)
+	}
+	at := int(math.Floor(float64(len(seqs)) * (1 - fraction)))
+	if fraction > 0 && (at == 0 || at == len(seqs)) {
+		return nil, nil, nil, nil, fmt.Errorf("validation split %v of %d examples leaves one side empty", fraction, len(seqs))
+	}
+	return seqs[:at], labels[:at], seqs[at:], labels[at:], nil
+}
