@@ -79,7 +79,7 @@ func (t *Tokenizer) EncodeAll(texts []string, maxLen int) ([][]int, error) {
 //
 // It differs from Encode on rare input: sugarme splits on ASCII white
 // space only (HF and Words split on all of Unicode's, U+00A0 included),
-// and it returns the word itself, not "[UNK]", as an unknown token.
+// it lowercases U+0130 "İ" to "i" (HF and Words: "i\u0307"), and it returns the word itself, not "[UNK]", as an unknown token.
 func (t *Tokenizer) SugarmeTokenizer() *sugar.Tokenizer {
 	vocab := make(map[string]int, t.vocab.Len())
 	for id, w := range t.vocab.words {

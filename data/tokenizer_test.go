@@ -29,8 +29,11 @@ func TestWords(t *testing.T) {
 		{"wait…what—no", []string{"wait", "…", "what", "—", "no"}},
 		{"«quoted»", []string{"«", "quoted", "»"}},
 		{"tab\there\nnew\u00a0nbsp\u3000ideo", []string{"tab", "here", "new", "nbsp", "ideo"}},
-		{"½ © €5", []string{"½", "©", "€5"}}, // symbols (S*, No) are not punctuation
-		{"ΣΊΣΥΦΟΣ", []string{"σίσυφοσ"}},     // rune by rune, no final-sigma rule, as HF's Lowercase
+		{"½ © €5", []string{"½", "©", "€5"}},            // symbols (S*, No) are not punctuation
+		{"İstanbul", []string{"i\u0307stanbul"}},        // HF: Rust's full lowercase of U+0130
+		{"a\u200bb \u2028x", []string{"a\u200bb", "x"}}, // zero-width space is no White_Space
+		{"[UNK] [pad]", []string{"[", "unk", "]", "[", "pad", "]"}},
+		{"ΣΊΣΥΦΟΣ", []string{"σίσυφοσ"}}, // rune by rune, no final-sigma rule, as HF's Lowercase
 	}
 	for _, tt := range tests {
 		if got := Words(tt.in); !reflect.DeepEqual(got, tt.want) {

@@ -16,8 +16,8 @@ const (
 	UnkID    = 1
 )
 
-// Words splits text into the SPEC's tokens: Unicode lowercasing
-// (strings.ToLower), then a split on white space (Unicode White_Space, as
+// Words splits text into the SPEC's tokens: Unicode lowercasing rune by
+// rune (as Rust's char::to_lowercase), then a split on white space (Unicode White_Space, as
 // Rust's char::is_whitespace) and on punctuation, each punctuation rune
 // its own token. Punctuation is what HF's BertPreTokenizer calls so: the
 // ASCII punctuation characters (which include $+<=>^`|~) and the Unicode
@@ -25,8 +25,14 @@ const (
 //
 // It is the pure-Go twin of the tokenizer.json pipeline (Lowercase
 // normalizer, BertPreTokenizer); TestWordsAgreeWithSugarme checks that
-// both give the same tokens on all of rt-polarity.
+// both give the same tokens on all of rt-polarity, and TestHFTokenizers
+// that HF's own library does.
 func Words(text string) []string {
+	// U+0130 is the one rune whose full lowercase (Rust's to_lowercase,
+	// which HF's Lowercase uses) is two runes; strings.ToLower gives "i".
+	if strings.ContainsRune(text, '\u0130') {
+		text = strings.ReplaceAll(text, "\u0130", "i\u0307")
+	}
 	text = strings.ToLower(text)
 	var words []string
 	start := -1 // start of the current word, -1 when outside a word
