@@ -83,6 +83,20 @@ func (b *Bidirectional) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	if err := b.check(); err != nil {
 		return nil, err
 	}
+	f, k := b.ForwardLayer, b.BackwardLayer
+	if b.Merge == MergeConcat && !f.unrolled && !k.unrolled && f.hidden == k.hidden {
+		// Both directions in one node, on two goroutines.
+		seq, err := FusedBiLSTM(x, mask,
+			[3]*G.Node{g.Param(f.WeightIH), g.Param(f.WeightHH), g.Param(f.Bias)},
+			[3]*G.Node{g.Param(k.WeightIH), g.Param(k.WeightHH), g.Param(k.Bias)})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.name, err)
+		}
+		if f.returnSequences {
+			return seq, nil
+		}
+		return pool(g, poolEnds, f.hidden, seq, mask)
+	}
 	fwd, err := b.ForwardLayer.Forward(g, x, mask)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.name, err)

@@ -272,8 +272,14 @@ func keepMasked(old, updated, m *G.Node) (*G.Node, error) {
 	return G.Add(old, d)
 }
 
-// fused runs the layer through the fused LSTM operation.
+// fused runs the layer through the fused LSTM operation (lstm_op.go).
 func (l *LSTM) fused(g *Graph, x, mask *G.Node) (*G.Node, error) {
-	// The fused operation (lstm_op.go) has not landed yet.
-	return l.unroll(g, x, mask)
+	seq, err := FusedLSTM(x, mask, g.Param(l.WeightIH), g.Param(l.WeightHH), g.Param(l.Bias), l.backwards)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.name, err)
+	}
+	if l.returnSequences {
+		return seq, nil
+	}
+	return l.final(g, seq, mask)
 }
