@@ -2,6 +2,9 @@ package layers
 
 import (
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	blasgonum "gonum.org/v1/gonum/blas/gonum"
@@ -37,28 +40,64 @@ type relKernel[F relFloat] struct {
 	// backward buffers
 	dc, dq, dk, dv []F // [B*T, D]
 	dx             []F // [B*T, D]
-	de             []F // [T, T] scratch: dP, then dE
-	g              []F // [T, 2k+1] scratch: dC rV^T
-	h              []F // [B*T, 2k+1] dE summed per clipped distance
+	h              []F // [B*T, 2k+1] s·dL/dE summed per clipped distance
 	dwq, dwk       []F // [D, D]
 	dwv, dwo       []F // [D, D]
 	drk, drv       []F // [2k+1, D]
+
+	// scratch, one per worker
+	scratch []relScratch[F]
+}
+
+// relScratch is one worker's room for a sequence's [T, T] and [T, 2k+1]
+// temporaries.
+type relScratch[F relFloat] struct {
+	tt, tr []F
 }
 
 func newRelKernel[F relFloat](b, t, d, k int) *relKernel[F] {
 	r := 2*k + 1
 	n := b * t * d
-	return &relKernel[F]{
+	kn := &relKernel[F]{
 		b: b, t: t, d: d, k: k,
 		real: make([]bool, b*t),
 		q:    make([]F, n), kk: make([]F, n), v: make([]F, n),
 		p: make([]F, b*t*t), w: make([]F, b*t*r),
 		c: make([]F, n), o: make([]F, n),
 		dc: make([]F, n), dq: make([]F, n), dk: make([]F, n), dv: make([]F, n), dx: make([]F, n),
-		de: make([]F, t*t), g: make([]F, t*r), h: make([]F, b*t*r),
+		h:   make([]F, b*t*r),
 		dwq: make([]F, d*d), dwk: make([]F, d*d), dwv: make([]F, d*d), dwo: make([]F, d*d),
 		drk: make([]F, r*d), drv: make([]F, r*d),
 	}
+	kn.scratch = make([]relScratch[F], min(b, runtime.GOMAXPROCS(0)))
+	for i := range kn.scratch {
+		kn.scratch[i] = relScratch[F]{tt: make([]F, t*t), tr: make([]F, t*r)}
+	}
+	return kn
+}
+
+// eachSequence calls f for every sequence of the batch, spread over the
+// workers. The per-sequence products are too small for gonum to spread
+// them over the cores itself.
+func (kn *relKernel[F]) eachSequence(f func(s int, sc *relScratch[F])) {
+	if len(kn.scratch) == 1 {
+		for s := 0; s < kn.b; s++ {
+			f(s, &kn.scratch[0])
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range kn.scratch {
+		wg.Add(1)
+		go func(sc *relScratch[F]) {
+			defer wg.Done()
+			for s := int(next.Add(1) - 1); s < kn.b; s = int(next.Add(1) - 1) {
+				f(s, sc)
+			}
+		}(&kn.scratch[w])
+	}
+	wg.Wait()
 }
 
 // bucket is r(i,j): the row of the relative tables for key j seen from
@@ -84,20 +123,20 @@ func (kn *relKernel[F]) forward(x []F, real []bool, wq, wk, wv, wo, rk, rv, y []
 	relGemm(false, true, bt, d, d, 1, x, d, wk, d, 0, kn.kk, d)
 	relGemm(false, true, bt, d, d, 1, x, d, wv, d, 0, kn.v, d)
 	clear(kn.w)
-	for s := 0; s < b; s++ {
+	kn.eachSequence(func(s int, sc *relScratch[F]) {
 		q := kn.q[s*t*d : (s+1)*t*d]
 		key := kn.kk[s*t*d : (s+1)*t*d]
 		v := kn.v[s*t*d : (s+1)*t*d]
 		p := kn.p[s*t*t : (s+1)*t*t]
 		w := kn.w[s*t*r : (s+1)*t*r]
 		c := kn.c[s*t*d : (s+1)*t*d]
-		rel := kn.g // scratch: s Q rK^T, [T, 2k+1]
+		rel := sc.tr // s Q rK^T
 		m := real[s*t : (s+1)*t]
 		// Only the first n rows and columns of P can be nonzero.
 		n := relSpan(m)
 		clear(c[n*d:])
 		if n == 0 {
-			continue
+			return
 		}
 		relGemm(false, true, n, n, d, scale, q, d, key, d, 0, p, t)
 		relGemm(false, true, n, r, d, scale, q, d, rk, d, 0, rel, r)
@@ -106,7 +145,7 @@ func (kn *relKernel[F]) forward(x []F, real []bool, wq, wk, wv, wo, rk, rv, y []
 		}
 		relGemm(false, false, n, d, n, 1, p, t, v, d, 0, c, d)
 		relGemm(false, false, n, d, r, 1, w, r, rv, d, 1, c, d)
-	}
+	})
 	relGemm(false, true, bt, d, d, 1, kn.c, d, wo, d, 0, kn.o, d)
 	for i, o := range kn.o {
 		y[i] = x[i] + o
@@ -164,7 +203,7 @@ func (kn *relKernel[F]) backward(x []F, wq, wk, wv, wo, rk, rv, dy []F) {
 	// C = P V + W rV
 	relGemm(true, false, r, d, bt, 1, kn.w, r, kn.dc, d, 0, kn.drv, d)
 	clear(kn.h)
-	for s := 0; s < b; s++ {
+	kn.eachSequence(func(s int, sc *relScratch[F]) {
 		q := kn.q[s*t*d : (s+1)*t*d]
 		key := kn.kk[s*t*d : (s+1)*t*d]
 		v := kn.v[s*t*d : (s+1)*t*d]
@@ -174,25 +213,26 @@ func (kn *relKernel[F]) backward(x []F, wq, wk, wv, wo, rk, rv, dy []F) {
 		dk := kn.dk[s*t*d : (s+1)*t*d]
 		dv := kn.dv[s*t*d : (s+1)*t*d]
 		h := kn.h[s*t*r : (s+1)*t*r]
+		de, g := sc.tt, sc.tr // dP then s·dE; dC rV^T
 		n := relSpan(kn.real[s*t : (s+1)*t])
 		clear(dq[n*d:])
 		clear(dk[n*d:])
 		clear(dv[n*d:])
 		if n == 0 {
-			continue
+			return
 		}
 		relGemm(true, false, n, d, n, 1, p, t, dc, d, 0, dv, d)
 		// dP_ij = dc_i·(v_j + rV_r(i,j))
-		relGemm(false, true, n, n, d, 1, dc, d, v, d, 0, kn.de, t)
-		relGemm(false, true, n, r, d, 1, dc, d, rv, d, 0, kn.g, r)
+		relGemm(false, true, n, n, d, 1, dc, d, v, d, 0, de, t)
+		relGemm(false, true, n, r, d, 1, dc, d, rv, d, 0, g, r)
 		for i := 0; i < n; i++ {
-			kn.softmaxBackRow(p[i*t:i*t+n], kn.de[i*t:i*t+n], kn.g[i*r:(i+1)*r], h[i*r:(i+1)*r], i, scale)
+			kn.softmaxBackRow(p[i*t:i*t+n], de[i*t:i*t+n], g[i*r:(i+1)*r], h[i*r:(i+1)*r], i, scale)
 		}
 		// e_ij = s q_i·(k_j + rK_r(i,j)); de and h already carry s.
-		relGemm(false, false, n, d, n, 1, kn.de, t, key, d, 0, dq, d)
+		relGemm(false, false, n, d, n, 1, de, t, key, d, 0, dq, d)
 		relGemm(false, false, n, d, r, 1, h, r, rk, d, 1, dq, d)
-		relGemm(true, false, n, d, n, 1, kn.de, t, q, d, 0, dk, d)
-	}
+		relGemm(true, false, n, d, n, 1, de, t, q, d, 0, dk, d)
+	})
 	relGemm(true, false, r, d, bt, 1, kn.h, r, kn.q, d, 0, kn.drk, d)
 	relGemm(true, false, d, d, bt, 1, kn.dq, d, x, d, 0, kn.dwq, d)
 	relGemm(true, false, d, d, bt, 1, kn.dk, d, x, d, 0, kn.dwk, d)

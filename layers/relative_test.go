@@ -638,36 +638,45 @@ func ExampleRelativeAttention() {
 
 // BenchmarkRelativeAttention times a forward and backward pass of the layer
 // at the reference model's size (B=32, T=100, D=100, k=16, float32) on the
-// TapeMachine, with a third of the tokens padding.
+// TapeMachine: every token real, then random lengths 1..100.
 func BenchmarkRelativeAttention(b *testing.B) {
 	const batch, steps, d = 32, 100, 100
-	rng := rand.New(rand.NewSource(1))
-	a := layers.NewRelativeAttention(d, 16, tensor.Float32, rng)
-	lengths := make([]int, batch)
-	for i := range lengths {
-		lengths[i] = 1 + rng.Intn(steps)
-	}
-	c := randomCase(rng, lengths, steps, d)
-	g := layers.NewGraph(tensor.Float32, true)
-	xv, mv := c.tensors(tensor.Float32)
-	x := G.NodeFromAny(g.ExprGraph, xv, G.WithName("x"))
-	y, err := a.Forward(g, x, G.NodeFromAny(g.ExprGraph, mv, G.WithName("mask")))
-	if err != nil {
-		b.Fatal(err)
-	}
-	loss := G.Must(G.Sum(y))
-	_, nodes := g.Trainable()
-	wrt := append(G.Nodes{x}, nodes...)
-	if _, err := G.Grad(loss, wrt...); err != nil {
-		b.Fatal(err)
-	}
-	m := G.NewTapeMachine(g.ExprGraph, G.BindDualValues(wrt...))
-	defer m.Close()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := m.RunAll(); err != nil {
-			b.Fatal(err)
-		}
-		m.Reset()
+	for _, bm := range []struct {
+		name   string
+		padded bool
+	}{{"full", false}, {"padded", true}} {
+		b.Run(bm.name, func(b *testing.B) {
+			rng := rand.New(rand.NewSource(1))
+			a := layers.NewRelativeAttention(d, 16, tensor.Float32, rng)
+			lengths := make([]int, batch)
+			for i := range lengths {
+				lengths[i] = steps
+				if bm.padded {
+					lengths[i] = 1 + rng.Intn(steps)
+				}
+			}
+			c := randomCase(rng, lengths, steps, d)
+			g := layers.NewGraph(tensor.Float32, true)
+			xv, mv := c.tensors(tensor.Float32)
+			x := G.NodeFromAny(g.ExprGraph, xv, G.WithName("x"))
+			y, err := a.Forward(g, x, G.NodeFromAny(g.ExprGraph, mv, G.WithName("mask")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			loss := G.Must(G.Sum(y))
+			_, nodes := g.Trainable()
+			wrt := append(G.Nodes{x}, nodes...)
+			if _, err := G.Grad(loss, wrt...); err != nil {
+				b.Fatal(err)
+			}
+			m := G.NewTapeMachine(g.ExprGraph, G.BindDualValues(wrt...))
+			defer m.Close()
+			for b.Loop() {
+				if err := m.RunAll(); err != nil {
+					b.Fatal(err)
+				}
+				m.Reset()
+			}
+		})
 	}
 }
