@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/classify/classify/internal/shareddata"
 	"github.com/classify/classify/models"
 )
 
@@ -407,6 +408,132 @@ func TestByteSizeSet(t *testing.T) {
 	}{{1 << 20, "1MiB"}, {3 << 10, "3KiB"}, {1000, "1000"}, {0, "0"}} {
 		if got := c.in.String(); got != c.want {
 			t.Errorf("byteSize(%d).String() = %q, want %q", int64(c.in), got, c.want)
+		}
+	}
+}
+
+// lineWriter hands each line written to it to a channel, so that a test
+// can read what a running command prints.
+type lineWriter struct {
+	mu    sync.Mutex
+	buf   []byte
+	lines chan string
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		select {
+		case l.lines <- string(l.buf[:i]):
+		default: // nobody is reading: drop
+		}
+		l.buf = l.buf[i+1:]
+	}
+}
+
+// TestServeCheckpoint runs the real command on a checkpoint that
+// "classify train --epochs 0" writes, checks that it answers as
+// "classify predict" does, and stops it with SIGTERM.
+func TestServeCheckpoint(t *testing.T) {
+	for _, name := range []string{"train", "predict"} {
+		if commands()[name].summary == "not built yet" {
+			t.Skipf("classify %s is not built yet", name)
+		}
+	}
+	glove := shareddata.Path(t, "glove/glove.6B.50d.top10k.txt")
+	dir := t.TempDir()
+	tsv := dir + "/tiny.tsv"
+	os.WriteFile(tsv, []byte("label\ttext\n1\ta gorgeous , witty film\n0\tdull and predictable\n1\tgreat fun\n0\ta mess\n"), 0o644)
+	ckpt := dir + "/ckpt"
+	var stderr bytes.Buffer
+	if got := run(&env{stdout: io.Discard, stderr: &stderr}, []string{"train", "--data", tsv, "--vectors", glove,
+		"--epochs", "0", "--hidden", "4", "--max-len", "8", "--val-split", "0", "--out", ckpt}); got != 0 {
+		t.Fatalf("classify train = %d: %s", got, stderr.String())
+	}
+	texts := []string{"a gorgeous film", "dull", "", "words the vocabulary lacks"}
+	var predicted bytes.Buffer
+	if got := run(&env{stdout: &predicted, stderr: &stderr}, append([]string{"predict", "--checkpoint", ckpt, "--json"}, texts...)); got != 0 {
+		t.Fatalf("classify predict = %d: %s", got, stderr.String())
+	}
+	var want predictResponse
+	for _, line := range strings.Split(strings.TrimSpace(predicted.String()), "\n") {
+		var p models.Prediction
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatalf("predict printed %q: %v", line, err)
+		}
+		want.Predictions = append(want.Predictions, p)
+	}
+
+	out := &lineWriter{lines: make(chan string, 16)}
+	status := make(chan int, 1)
+	go func() {
+		status <- run(&env{stdout: io.Discard, stderr: out}, []string{"serve", "--checkpoint", ckpt, "--addr", "127.0.0.1:0"})
+	}()
+	var url string
+	select {
+	case line := <-out.lines:
+		i := strings.Index(line, "http://127.0.0.1:")
+		if i < 0 {
+			t.Fatalf("serve printed %q, want its address", line)
+		}
+		url = strings.Fields(line[i:])[0]
+	case s := <-status:
+		t.Fatalf("serve exited with %d before listening", s)
+	case <-time.After(time.Minute):
+		t.Fatal("serve did not say where it listens within a minute")
+	}
+	body, _ := json.Marshal(map[string][]string{"texts": texts})
+	resp, err := http.Post(url+"/v1/predict", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got predictResponse
+	err = json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || !reflect.DeepEqual(got, want) {
+		t.Errorf("POST /v1/predict %s = %d %+v (%v), want 200 %+v as predict gives", body, resp.StatusCode, got, err, want)
+	}
+	// serve listens for SIGTERM from before it prints its address.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-status:
+		if s != 0 {
+			t.Errorf("serve exited with %d after SIGTERM, want 0", s)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("serve still running a minute after SIGTERM")
+	}
+}
+
+// BenchmarkServeHandler measures the server's own cost per request of 32
+// texts (decoding, limits, encoding), with a fake model, over loopback.
+func BenchmarkServeHandler(b *testing.B) {
+	srv := httptest.NewServer(newServeHandler(&fakePredictor{}, defaultServeOptions()))
+	defer srv.Close()
+	texts := make([]string, 32)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("an example review number %d, of a length like rt-polarity's", i)
+	}
+	body, _ := json.Marshal(map[string][]string{"texts": texts})
+	client := srv.Client()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		resp, err := client.Post(srv.URL+"/v1/predict", "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
 		}
 	}
 }
