@@ -2,7 +2,6 @@ package layers
 
 import (
 	"fmt"
-	"math"
 	"math/rand"
 
 	G "gorgonia.org/gorgonia"
@@ -51,30 +50,13 @@ func NewRelativeAttention(dim, maxRelative int, dt tensor.Dtype, rng *rand.Rand)
 	return &RelativeAttention{
 		Dim:            dim,
 		MaxRelative:    maxRelative,
-		Query:          NewParam("relpos.query.weight", relGlorot(dim, dim, dt, rng), true),
-		Key:            NewParam("relpos.key.weight", relGlorot(dim, dim, dt, rng), true),
-		Value:          NewParam("relpos.value.weight", relGlorot(dim, dim, dt, rng), true),
-		Output:         NewParam("relpos.output.weight", relGlorot(dim, dim, dt, rng), true),
-		KeyEmbedding:   NewParam("relpos.key_embedding", relGlorot(r, dim, dt, rng), true),
-		ValueEmbedding: NewParam("relpos.value_embedding", relGlorot(r, dim, dt, rng), true),
+		Query:          NewParam("relpos.query.weight", GlorotUniform(dim, dim, dt, rng), true),
+		Key:            NewParam("relpos.key.weight", GlorotUniform(dim, dim, dt, rng), true),
+		Value:          NewParam("relpos.value.weight", GlorotUniform(dim, dim, dt, rng), true),
+		Output:         NewParam("relpos.output.weight", GlorotUniform(dim, dim, dt, rng), true),
+		KeyEmbedding:   NewParam("relpos.key_embedding", GlorotUniform(r, dim, dt, rng), true),
+		ValueEmbedding: NewParam("relpos.value_embedding", GlorotUniform(r, dim, dt, rng), true),
 	}
-}
-
-// relGlorot draws a [rows, cols] tensor from U(-l, l), l = sqrt(6/(rows+cols)).
-func relGlorot(rows, cols int, dt tensor.Dtype, rng *rand.Rand) *tensor.Dense {
-	limit := math.Sqrt(6 / float64(rows+cols))
-	t := tensor.New(tensor.WithShape(rows, cols), tensor.Of(dt))
-	switch d := t.Data().(type) {
-	case []float32:
-		for i := range d {
-			d[i] = float32(limit * (2*rng.Float64() - 1))
-		}
-	case []float64:
-		for i := range d {
-			d[i] = limit * (2*rng.Float64() - 1)
-		}
-	}
-	return t
 }
 
 // Name is the layer's name in summaries.

@@ -11,13 +11,13 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// naiveRelative is the layer written out as in Shaw et al. (2018), with
+// relNaive is the layer written out as in Shaw et al. (2018), with
 // plain loops and no shared code with the layer: y[b][i] for x[b][i][:]
 // under mask[b][i].
-func naiveRelative(a *layers.RelativeAttention, x [][][]float64, mask [][]bool) [][][]float64 {
+func relNaive(a *layers.RelativeAttention, x [][][]float64, mask [][]bool) [][][]float64 {
 	d, k := a.Dim, a.MaxRelative
-	wq, wk, wv, wo := f64s(a.Query.Value), f64s(a.Key.Value), f64s(a.Value.Value), f64s(a.Output.Value)
-	ak, av := f64s(a.KeyEmbedding.Value), f64s(a.ValueEmbedding.Value)
+	wq, wk, wv, wo := relF64s(a.Query.Value), relF64s(a.Key.Value), relF64s(a.Value.Value), relF64s(a.Output.Value)
+	ak, av := relF64s(a.KeyEmbedding.Value), relF64s(a.ValueEmbedding.Value)
 	// proj returns W v for W in [out, in] layout.
 	proj := func(w, v []float64) []float64 {
 		out := make([]float64, d)
@@ -84,7 +84,7 @@ func naiveRelative(a *layers.RelativeAttention, x [][][]float64, mask [][]bool) 
 	return y
 }
 
-func f64s(t *tensor.Dense) []float64 {
+func relF64s(t *tensor.Dense) []float64 {
 	switch d := t.Data().(type) {
 	case []float32:
 		out := make([]float64, len(d))
@@ -97,7 +97,7 @@ func f64s(t *tensor.Dense) []float64 {
 	}
 }
 
-func set(t *tensor.Dense, i int, v float64) {
+func relSet(t *tensor.Dense, i int, v float64) {
 	switch d := t.Data().(type) {
 	case []float32:
 		d[i] = float32(v)
@@ -112,7 +112,7 @@ type relCase struct {
 	lengths []int
 }
 
-func randomCase(rng *rand.Rand, lengths []int, t, d int) relCase {
+func relRandomCase(rng *rand.Rand, lengths []int, t, d int) relCase {
 	x := make([][][]float64, len(lengths))
 	for b := range x {
 		x[b] = make([][]float64, t)
@@ -144,10 +144,10 @@ func (c relCase) tensors(dt tensor.Dtype) (x, mask *tensor.Dense) {
 	for s := range c.x {
 		for i := range c.x[s] {
 			if i < c.lengths[s] {
-				set(mask, s*t+i, 1)
+				relSet(mask, s*t+i, 1)
 			}
 			for k, v := range c.x[s][i] {
-				set(x, (s*t+i)*d+k, v)
+				relSet(x, (s*t+i)*d+k, v)
 			}
 		}
 	}
@@ -198,16 +198,16 @@ func runRelative(t testing.TB, a *layers.RelativeAttention, c relCase, r *tensor
 		if err != nil {
 			t.Fatalf("gradient of %s: %v", n.Name(), err)
 		}
-		return f64s(v.(*tensor.Dense))
+		return relF64s(v.(*tensor.Dense))
 	}
-	run := relRun{y: f64s(yv.(*tensor.Dense)), dx: grad(x), grads: map[string][]float64{}}
+	run := relRun{y: relF64s(yv.(*tensor.Dense)), dx: grad(x), grads: map[string][]float64{}}
 	for i, p := range params {
 		run.grads[p.Name] = grad(nodes[i])
 	}
 	return run
 }
 
-func flatten(y [][][]float64) []float64 {
+func relFlatten(y [][][]float64) []float64 {
 	var out []float64
 	for _, s := range y {
 		for _, v := range s {
@@ -217,7 +217,7 @@ func flatten(y [][][]float64) []float64 {
 	return out
 }
 
-func maxAbsDiff(a, b []float64) float64 {
+func relMaxAbsDiff(a, b []float64) float64 {
 	var m float64
 	for i := range a {
 		m = math.Max(m, math.Abs(a[i]-b[i]))
@@ -244,11 +244,11 @@ func TestRelativeAttentionMatchesNaive(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rng := rand.New(rand.NewSource(1))
 			a := layers.NewRelativeAttention(tt.d, tt.k, tt.dt, rng)
-			c := randomCase(rng, tt.lengths, tt.t, tt.d)
+			c := relRandomCase(rng, tt.lengths, tt.t, tt.d)
 			r := tensor.Ones(tt.dt, len(tt.lengths), tt.t, tt.d)
 			got := runRelative(t, a, c, r, "tape").y
-			want := flatten(naiveRelative(a, c.x, c.mask()))
-			if diff := maxAbsDiff(got, want); diff > tt.tol || math.IsNaN(diff) {
+			want := relFlatten(relNaive(a, c.x, c.mask()))
+			if diff := relMaxAbsDiff(got, want); diff > tt.tol || math.IsNaN(diff) {
 				t.Errorf("Forward = %v,\nwant (naive loops) %v: max difference %g", got, want, diff)
 			}
 		})
@@ -294,7 +294,7 @@ func TestRelativeAttentionHandComputed(t *testing.T) {
 			}
 			c := relCase{x: [][][]float64{x}, lengths: []int{tt.length}}
 			got := runRelative(t, a, c, tensor.Ones(tensor.Float64, 1, len(tt.x), 1), "tape").y
-			if diff := maxAbsDiff(got, tt.want); diff > 1e-12 || math.IsNaN(diff) {
+			if diff := relMaxAbsDiff(got, tt.want); diff > 1e-12 || math.IsNaN(diff) {
 				t.Errorf("Forward(%v, length %d) = %v, want %v", tt.x, tt.length, got, tt.want)
 			}
 		})
@@ -316,7 +316,7 @@ func TestRelativeAttentionGradient(t *testing.T) {
 					p.Value.Data().([]float64)[i] = 2 * v
 				}
 			}
-			c := randomCase(rng, []int{6, 4, 1, 0}, steps, d)
+			c := relRandomCase(rng, []int{6, 4, 1, 0}, steps, d)
 			r := tensor.New(tensor.WithShape(len(c.x), steps, d), tensor.Of(tensor.Float64))
 			for i := range r.Data().([]float64) {
 				r.Data().([]float64)[i] = rng.NormFloat64()
@@ -325,7 +325,7 @@ func TestRelativeAttentionGradient(t *testing.T) {
 			mask := c.mask()
 			loss := func() float64 {
 				var l float64
-				for i, v := range flatten(naiveRelative(a, c.x, mask)) {
+				for i, v := range relFlatten(relNaive(a, c.x, mask)) {
 					l += v * rw[i]
 				}
 				return l
@@ -376,12 +376,12 @@ func TestRelativeAttentionPaddingInvariance(t *testing.T) {
 			const d, n, padded = 6, 5, 9
 			rng := rand.New(rand.NewSource(3))
 			a := layers.NewRelativeAttention(d, 2, dt, rng)
-			long := randomCase(rng, []int{n, padded}, padded, d)
+			long := relRandomCase(rng, []int{n, padded}, padded, d)
 			short := relCase{x: [][][]float64{long.x[0][:n]}, lengths: []int{n}}
 			gotLong := runRelative(t, a, long, tensor.Ones(dt, 2, padded, d), "tape").y
 			gotShort := runRelative(t, a, short, tensor.Ones(dt, 1, n, d), "tape").y
 			xv, _ := long.tensors(dt)
-			x := f64s(xv)
+			x := relF64s(xv)
 			for i := 0; i < padded*d; i++ {
 				want := x[i] // padding passes through
 				if i < n*d {
@@ -416,11 +416,11 @@ func TestRelativeAttentionClipping(t *testing.T) {
 	}
 	expand(wide.KeyEmbedding.Value, clipped.KeyEmbedding.Value)
 	expand(wide.ValueEmbedding.Value, clipped.ValueEmbedding.Value)
-	c := randomCase(rng, []int{steps, 6}, steps, d)
+	c := relRandomCase(rng, []int{steps, 6}, steps, d)
 	r := tensor.Ones(tensor.Float64, 2, steps, d)
 	got := runRelative(t, clipped, c, r, "tape")
 	want := runRelative(t, wide, c, r, "tape")
-	if diff := maxAbsDiff(got.y, want.y); diff > 1e-12 {
+	if diff := relMaxAbsDiff(got.y, want.y); diff > 1e-12 {
 		t.Errorf("clipped at %d = %v,\nwant (tables repeated to %d) %v", k, got.y, big, want.y)
 	}
 	// The far rows of the wide tables get the gradient that the clipped
@@ -448,15 +448,16 @@ func TestRelativeAttentionClipping(t *testing.T) {
 	}
 }
 
-// TestRelativeAttentionReuse runs one compiled graph on two batches of the
-// same shape, the second with more padding, as a model reuses its graph
-// per bucket: the second run must not see anything left from the first.
+// TestRelativeAttentionReuse runs one compiled graph (a layers.Machine)
+// on two batches of the same shape, the second with more padding, as a
+// model reuses its graph per bucket: the second run must see nothing left
+// from the first.
 func TestRelativeAttentionReuse(t *testing.T) {
 	const d, steps = 3, 6
 	rng := rand.New(rand.NewSource(11))
 	a := layers.NewRelativeAttention(d, 2, tensor.Float64, rng)
-	first := randomCase(rng, []int{6, 6}, steps, d)
-	second := randomCase(rng, []int{2, 0}, steps, d)
+	first := relRandomCase(rng, []int{6, 6}, steps, d)
+	second := relRandomCase(rng, []int{2, 0}, steps, d)
 	r := tensor.New(tensor.WithShape(2, steps, d), tensor.Of(tensor.Float64))
 	for i := range r.Data().([]float64) {
 		r.Data().([]float64)[i] = rng.NormFloat64()
@@ -464,43 +465,33 @@ func TestRelativeAttentionReuse(t *testing.T) {
 	want := runRelative(t, a, second, r, "tape")
 
 	g := layers.NewGraph(tensor.Float64, true)
-	xv, mv := first.tensors(tensor.Float64)
-	x := G.NodeFromAny(g.ExprGraph, xv, G.WithName("x"))
-	y, err := a.Forward(g, x, G.NodeFromAny(g.ExprGraph, mv, G.WithName("mask")))
+	x := G.NewTensor(g.ExprGraph, tensor.Float64, 3, G.WithShape(2, steps, d), G.WithName("x"))
+	mask := G.NewMatrix(g.ExprGraph, tensor.Float64, G.WithShape(2, steps), G.WithName("mask"))
+	y, err := a.Forward(g, x, mask)
 	if err != nil {
 		t.Fatalf("Forward: %v", err)
 	}
 	loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, G.NodeFromAny(g.ExprGraph, r, G.WithName("r"))))))
 	var yv G.Value
 	G.Read(y, &yv)
-	if _, err := G.Grad(loss, x); err != nil {
-		t.Fatalf("Grad: %v", err)
+	m, err := layers.Compile(g, loss)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
 	}
-	m := G.NewTapeMachine(g.ExprGraph, G.BindDualValues(x))
 	defer m.Close()
-	if err := m.RunAll(); err != nil {
-		t.Fatalf("first RunAll: %v", err)
+	for _, c := range []relCase{first, second} {
+		xv, mv := c.tensors(tensor.Float64)
+		if err := m.Run(map[*G.Node]*tensor.Dense{x: xv, mask: mv}); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
 	}
-	m.Reset()
-	// Gorgonia adds each run's gradient into the dual value: start afresh.
-	if dx, err := x.Grad(); err == nil {
-		dx.(*tensor.Dense).Zero()
-	}
-	x2, m2 := second.tensors(tensor.Float64)
-	copy(xv.Data().([]float64), x2.Data().([]float64))
-	copy(mv.Data().([]float64), m2.Data().([]float64))
-	if err := m.RunAll(); err != nil {
-		t.Fatalf("second RunAll: %v", err)
-	}
-	if got := f64s(yv.(*tensor.Dense)); maxAbsDiff(got, want.y) > 1e-12 {
+	if got := relF64s(yv.(*tensor.Dense)); relMaxAbsDiff(got, want.y) > 1e-12 {
 		t.Errorf("second run y = %v, want %v", got, want.y)
 	}
-	dx, err := x.Grad()
-	if err != nil {
-		t.Fatalf("x.Grad: %v", err)
-	}
-	if got := f64s(dx.(*tensor.Dense)); maxAbsDiff(got, want.dx) > 1e-12 {
-		t.Errorf("second run dx = %v, want %v", got, want.dx)
+	for _, p := range a.Params() {
+		if got := relF64s(p.Grad); relMaxAbsDiff(got, want.grads[p.Name]) > 1e-12 {
+			t.Errorf("second run d/d %s = %v, want %v", p.Name, got, want.grads[p.Name])
+		}
 	}
 }
 
@@ -530,12 +521,12 @@ func TestNewRelativeAttention(t *testing.T) {
 		}
 		limit := math.Sqrt(6 / float64(tt.shape[0]+tt.shape[1]))
 		var sumSq float64
-		vals := f64s(p.Value)
+		vals := relF64s(p.Value)
 		for j, v := range vals {
 			if math.Abs(v) > limit {
 				t.Errorf("%s[%d] = %v, outside the Glorot limit ±%v", p.Name, j, v, limit)
 			}
-			if w := f64s(b.Params()[i].Value)[j]; v != w {
+			if w := relF64s(b.Params()[i].Value)[j]; v != w {
 				t.Fatalf("%s[%d] = %v with seed 42, then %v with seed 42", p.Name, j, v, w)
 			}
 			sumSq += v * v
@@ -585,7 +576,7 @@ func TestRelativeAttentionForwardErrors(t *testing.T) {
 func TestRelativeAttentionNilMask(t *testing.T) {
 	rng := rand.New(rand.NewSource(2))
 	a := layers.NewRelativeAttention(3, 1, tensor.Float64, rng)
-	c := randomCase(rng, []int{4, 4}, 4, 3)
+	c := relRandomCase(rng, []int{4, 4}, 4, 3)
 	xv, _ := c.tensors(tensor.Float64)
 	g := layers.NewGraph(tensor.Float64, false)
 	y, err := a.Forward(g, G.NodeFromAny(g.ExprGraph, xv, G.WithName("x")), nil)
@@ -597,9 +588,9 @@ func TestRelativeAttentionNilMask(t *testing.T) {
 	if err := m.RunAll(); err != nil {
 		t.Fatalf("RunAll: %v", err)
 	}
-	got := f64s(y.Value().(*tensor.Dense))
-	want := flatten(naiveRelative(a, c.x, c.mask()))
-	if diff := maxAbsDiff(got, want); diff > 1e-12 {
+	got := relF64s(y.Value().(*tensor.Dense))
+	want := relFlatten(relNaive(a, c.x, c.mask()))
+	if diff := relMaxAbsDiff(got, want); diff > 1e-12 {
 		t.Errorf("Forward without mask = %v, want %v", got, want)
 	}
 }
@@ -655,7 +646,7 @@ func BenchmarkRelativeAttention(b *testing.B) {
 					lengths[i] = 1 + rng.Intn(steps)
 				}
 			}
-			c := randomCase(rng, lengths, steps, d)
+			c := relRandomCase(rng, lengths, steps, d)
 			g := layers.NewGraph(tensor.Float32, true)
 			xv, mv := c.tensors(tensor.Float32)
 			x := G.NodeFromAny(g.ExprGraph, xv, G.WithName("x"))
