@@ -136,8 +136,9 @@ func (a *Adam) GradNorm() float64 {
 	return math.Sqrt(sum)
 }
 
-// Step updates every parameter from its Grad and returns the gradient norm
-// before clipping. If a gradient holds NaN or an infinity it changes
+// Step updates every parameter from its Grad, which must hold this step's
+// gradient (Step neither zeroes nor accumulates it), and returns the
+// gradient norm before clipping. If a gradient holds NaN or an infinity it changes
 // nothing, neither weights nor moments nor the step count, and returns an
 // error wrapping ErrNonFinite.
 func (a *Adam) Step() (gradNorm float64, err error) {

@@ -139,3 +139,44 @@ func TestEpochTicks(t *testing.T) {
 		t.Errorf("Ticks(1, 100) gives %d ticks, want at most 11", n)
 	}
 }
+
+// FuzzReadJSON feeds ReadJSON arbitrary files: it must return a history or
+// an error, never panic, and what it reads must write back and read again
+// to the same JSON.
+func FuzzReadJSON(f *testing.F) {
+	b, err := sampleHistory().MarshalJSON()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`[{"epoch":1,"loss":0.5,"val_loss":0.4,"val_auc":null}]`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`[{"epoch":"x"}]`))
+	f.Add([]byte(`null`))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, content []byte) {
+		path := filepath.Join(dir, "history.json")
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		h, err := ReadJSON(path)
+		if err != nil {
+			return
+		}
+		first, err := h.MarshalJSON()
+		if err != nil {
+			t.Fatalf("MarshalJSON of what ReadJSON read: %v", err)
+		}
+		if err := h.WriteJSON(path); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadJSON(path)
+		if err != nil {
+			t.Fatalf("ReadJSON of what WriteJSON wrote (%s): %v", first, err)
+		}
+		second, _ := back.MarshalJSON()
+		if !bytes.Equal(first, second) {
+			t.Errorf("round trip changed\n%s\nto\n%s", first, second)
+		}
+	})
+}
