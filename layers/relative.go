@@ -11,12 +11,12 @@ import (
 // RelativeAttention is the `relative` positional encoding: a residual
 // single-head self-attention layer, y = x + Attn(x), whose logits and values
 // carry learned relative-position vectors (Shaw, Uszkoreit & Vaswani 2018,
-// "Self-Attention with Relative Position Representations"). For queries i
-// and keys j, with distances clipped to [-k, k]:
+// "Self-Attention with Relative Position Representations"). For a query
+// position i and key positions j, with clip(j-i) = max(-k, min(k, j-i)):
 //
-//	q = Wq x, k = Wk x, v = Wv x
-//	e_ij = q_i·(k_j + aK[clip(j-i)]) / sqrt(D)
-//	a_ij = softmax over the real keys j of e_ij
+//	q_i = Wq x_i, key_j = Wk x_j, v_j = Wv x_j
+//	e_ij = q_i·(key_j + aK[clip(j-i)]) / sqrt(D)
+//	a_ij = softmax over the real positions j of e_ij
 //	z_i  = Σ_j a_ij (v_j + aV[clip(j-i)])
 //	y_i  = x_i + Wo z_i
 //
@@ -43,9 +43,11 @@ type RelativeAttention struct {
 
 // NewRelativeAttention makes a relative attention layer of width dim with
 // relative distances clipped at maxRelative, its weights of element type
-// dt drawn Glorot-uniform from rng. The relative tables are drawn the same
-// way, as TensorFlow's default initializer draws them in tensor2tensor.
+// dt drawn Glorot-uniform from rng, the relative tables as [2k+1, D]
+// matrices too. A negative maxRelative counts as 0: one vector for every
+// distance, so no position information.
 func NewRelativeAttention(dim, maxRelative int, dt tensor.Dtype, rng *rand.Rand) *RelativeAttention {
+	maxRelative = max(maxRelative, 0)
 	r := 2*maxRelative + 1
 	return &RelativeAttention{
 		Dim:            dim,

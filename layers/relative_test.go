@@ -539,6 +539,9 @@ func TestNewRelativeAttention(t *testing.T) {
 	if got := a.OutputShape([]int{-1, -1, d}); fmt.Sprint(got) != fmt.Sprint([]int{-1, -1, d}) {
 		t.Errorf("OutputShape = %v, want [-1 -1 %d]", got, d)
 	}
+	if got := layers.NewRelativeAttention(d, -3, tensor.Float32, rand.New(rand.NewSource(1))).KeyEmbedding.Value.Shape(); !got.Eq(tensor.Shape{1, d}) {
+		t.Errorf("NewRelativeAttention(%d, -3).KeyEmbedding shape %v, want (1, %d)", d, got, d)
+	}
 	trainable, frozen := layers.CountParams(a.Params())
 	if want := 4*d*d + 2*(2*k+1)*d; trainable != want || frozen != 0 {
 		t.Errorf("CountParams = %d, %d, want %d, 0", trainable, frozen, want)
