@@ -1,10 +1,11 @@
 package train
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Confusion counts a binary classifier's decisions against the labels.
@@ -83,20 +84,21 @@ func ratio(a, b int) float64 {
 // npos*nneg: the scores are ranked together, tied ones sharing the mean of
 // their ranks, and U is the positives' rank sum less npos(npos+1)/2.
 func rocAUC(scores, labels []float32) float64 {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
+	type scored struct{ score, label float32 }
+	rows := make([]scored, len(scores))
+	for i, s := range scores {
+		rows[i] = scored{s, labels[i]}
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
+	slices.SortFunc(rows, func(a, b scored) int { return cmp.Compare(a.score, b.score) })
 	var npos, nneg, rankSum float64
-	for i := 0; i < len(idx); {
+	for i := 0; i < len(rows); {
 		j := i
-		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
+		for j < len(rows) && rows[j].score == rows[i].score {
 			j++
 		}
 		rank := float64(i+j+1) / 2 // mean of the ranks i+1 .. j
-		for _, k := range idx[i:j] {
-			if labels[k] == 1 {
+		for _, r := range rows[i:j] {
+			if r.label == 1 {
 				npos++
 				rankSum += rank
 			} else {
