@@ -18,6 +18,7 @@ const (
 	MergeMul                     // forward ⊙ backward
 )
 
+// String is the mode's Keras name.
 func (m MergeMode) String() string {
 	switch m {
 	case MergeConcat:

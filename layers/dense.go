@@ -19,6 +19,7 @@ const (
 	ReLU
 )
 
+// String is the activation's Keras name.
 func (a Activation) String() string {
 	switch a {
 	case Linear:
@@ -87,6 +88,9 @@ func (d *Dense) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	s := x.Shape().Clone()
 	if (s.Dims() != 2 && s.Dims() != 3) || s[s.Dims()-1] != d.in() {
 		return nil, shapeError(d.name, s, fmt.Sprintf("[batch, (time,) %d]", d.in()))
+	}
+	if dt := d.Weight.Value.Dtype(); dt != g.Dtype || x.Dtype() != g.Dtype {
+		return nil, fmt.Errorf("%s: weights of type %v and input of type %v in a %v graph", d.name, dt, x.Dtype(), g.Dtype)
 	}
 	flat := x
 	var err error

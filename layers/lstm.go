@@ -97,6 +97,9 @@ func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	if s.Dims() != 3 || s[2] != l.in {
 		return nil, shapeError(l.name, s, fmt.Sprintf("[batch, time, %d]", l.in))
 	}
+	if dt := l.WeightIH.Value.Dtype(); dt != g.Dtype || x.Dtype() != g.Dtype {
+		return nil, fmt.Errorf("%s: weights of type %v and input of type %v in a %v graph", l.name, dt, x.Dtype(), g.Dtype)
+	}
 	if mask != nil {
 		if ms := mask.Shape(); ms.Dims() != 2 || ms[0] != s[0] || ms[1] != s[1] {
 			return nil, fmt.Errorf("%s: mask of shape %v for input %v", l.name, ms, s)

@@ -25,6 +25,7 @@ const (
 	poolEnds
 )
 
+// String is the mode's --pool name.
 func (m PoolMode) String() string {
 	switch m {
 	case PoolLast:
