@@ -1,14 +1,77 @@
 package main
 
 import (
-	"errors"
+	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/classify/classify/data"
+	"github.com/classify/classify/models"
+	"github.com/classify/classify/train"
 )
 
-// evalCommand is not built yet.
 var evalCommand = command{
-	summary: "not built yet",
+	summary: "score a checkpoint on labelled examples",
+	usage:   "--checkpoint DIR --data PATH [--json]",
+	example: "classify eval --checkpoint checkpoints/rt --data rt-polarity/test.tsv",
 	setup: func(fs *flag.FlagSet) func(e *env, args []string) error {
-		return func(e *env, args []string) error { return errors.New("not built yet") }
+		ckpt := fs.String("checkpoint", "", "checkpoint `folder` (required)")
+		path := fs.String("data", "", "labelled examples: file, folder or dataset name (required)")
+		asJSON := fs.Bool("json", false, "print the scores as one JSON object")
+		batch := fs.Int("batch-size", 256, "examples scored together")
+		textCol := fs.String("text-column", "text", "CSV column / JSON field of the text")
+		labelCol := fs.String("label-column", "label", "CSV column / JSON field of the label")
+		return func(e *env, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q", args[0])
+			}
+			if *ckpt == "" || *path == "" {
+				return usagef("--checkpoint and --data are required")
+			}
+			if *batch < 1 {
+				return usagef("--batch-size %d: want at least 1", *batch)
+			}
+			ck, err := models.Load(*ckpt)
+			if err != nil {
+				return err
+			}
+			examples, err := data.Load(*path, data.LoadOptions{TextColumn: *textCol, LabelColumn: *labelCol})
+			if err != nil {
+				return err
+			}
+			seqs, err := ck.Tokenizer.EncodeAll(data.Texts(examples), ck.Model.Config.MaxLen)
+			if err != nil {
+				return err
+			}
+			m, err := train.Evaluate(ck.Model, seqs, data.Labels(examples), *batch)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				js, err := json.Marshal(m)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(e.stdout, "%s\n", js)
+				return err
+			}
+			printMetrics(e.stdout, m)
+			return nil
+		}
 	},
+}
+
+// printMetrics writes the scores and the confusion matrix for people.
+func printMetrics(w io.Writer, m train.Metrics) {
+	auc := "n/a (one class only)"
+	if !math.IsNaN(m.AUC) {
+		auc = fmt.Sprintf("%.4f", m.AUC)
+	}
+	fmt.Fprintf(w, "%d examples\n", m.N)
+	fmt.Fprintf(w, "  loss       %.4f\n  accuracy   %.4f\n  precision  %.4f\n  recall     %.4f\n  f1         %.4f\n  roc_auc    %s\n",
+		m.Loss, m.Accuracy, m.Precision, m.Recall, m.F1, auc)
+	c := m.Confusion
+	fmt.Fprintf(w, "  confusion      predicted 0  predicted 1\n    actual 0  %11d  %11d\n    actual 1  %11d  %11d\n", c.TN, c.FP, c.FN, c.TP)
 }

@@ -1,14 +1,103 @@
 package main
 
 import (
-	"errors"
+	"bufio"
+	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/classify/classify/models"
 )
 
-// predictCommand is not built yet.
 var predictCommand = command{
-	summary: "not built yet",
+	summary: "predict the label of texts with a trained checkpoint",
+	usage:   "--checkpoint DIR [--json] [TEXT ...]",
+	example: `classify predict --checkpoint checkpoints/rt "a gorgeous, witty film" "dull and predictable"`,
 	setup: func(fs *flag.FlagSet) func(e *env, args []string) error {
-		return func(e *env, args []string) error { return errors.New("not built yet") }
+		ckpt := fs.String("checkpoint", "", "checkpoint `folder` written by classify train (required)")
+		asJSON := fs.Bool("json", false, "print one JSON object per line instead of label<TAB>probability<TAB>text")
+		batch := fs.Int("batch-size", 64, "texts read from stdin are scored in groups of this many")
+		return func(e *env, args []string) error {
+			if *ckpt == "" {
+				return usagef("--checkpoint is required")
+			}
+			if *batch < 1 {
+				return usagef("--batch-size %d: want at least 1", *batch)
+			}
+			p, err := models.LoadPredictor(*ckpt)
+			if err != nil {
+				return err
+			}
+			out := bufio.NewWriter(e.stdout)
+			defer out.Flush()
+			score := func(texts []string) error {
+				preds, err := p.Predict(texts)
+				if err != nil {
+					return err
+				}
+				for i, pr := range preds {
+					if err := writePrediction(out, texts[i], pr, *asJSON); err != nil {
+						return err
+					}
+				}
+				return out.Flush()
+			}
+			if len(args) > 0 {
+				return score(args)
+			}
+			return forEachLineBatch(e.stdin, *batch, score)
+		}
 	},
+}
+
+// writePrediction prints one prediction, plain or as a JSON line.
+func writePrediction(w io.Writer, text string, p models.Prediction, asJSON bool) error {
+	if asJSON {
+		js, err := json.Marshal(struct {
+			Text        string  `json:"text"`
+			Label       int     `json:"label"`
+			Probability float32 `json:"probability"`
+		}{text, p.Label, p.Probability})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", js)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d\t%.6f\t%s\n", p.Label, p.Probability, text)
+	return err
+}
+
+// forEachLineBatch reads r line by line and calls fn with up to n lines at a
+// time, so that output streams while input is still arriving: a batch is
+// also flushed whenever the reader has no more buffered input.
+func forEachLineBatch(r io.Reader, n int, fn func([]string) error) error {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var lines []string
+	lineNo := 0
+	for {
+		line, err := br.ReadString('\n')
+		if len(line) > 0 || err == nil {
+			lineNo++
+			line = strings.TrimRight(line, "\r\n")
+			if !utf8Valid(line) {
+				return fmt.Errorf("stdin:%d: text is not valid UTF-8", lineNo)
+			}
+			lines = append(lines, line)
+		}
+		if len(lines) > 0 && (len(lines) >= n || br.Buffered() == 0 || err != nil) {
+			if ferr := fn(lines); ferr != nil {
+				return ferr
+			}
+			lines = lines[:0]
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }

@@ -1,14 +1,53 @@
 package main
 
 import (
-	"errors"
 	"flag"
+	"math/rand"
+
+	"github.com/classify/classify/data"
+	"github.com/classify/classify/layers"
+	"github.com/classify/classify/models"
+	"gorgonia.org/tensor"
 )
 
-// summaryCommand is not built yet.
 var summaryCommand = command{
-	summary: "not built yet",
+	summary: "print the model's layers, output shapes and parameter counts",
+	usage:   "--checkpoint DIR | [--vectors PATH] [model flags of train]",
+	example: "classify summary --vocab-size 10000 --dim 100 --hidden 128",
 	setup: func(fs *flag.FlagSet) func(e *env, args []string) error {
-		return func(e *env, args []string) error { return errors.New("not built yet") }
+		ckpt := fs.String("checkpoint", "", "checkpoint `folder` to describe")
+		vectors := fs.String("vectors", "", "word vectors whose width sets the embedding width (instead of --dim)")
+		mf := addModelFlags(fs)
+		return func(e *env, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q", args[0])
+			}
+			var m *models.Classifier
+			if *ckpt != "" {
+				ck, err := models.Load(*ckpt)
+				if err != nil {
+					return err
+				}
+				m = ck.Model
+			} else {
+				dim := mf.dim
+				if *vectors != "" {
+					vec, err := data.LoadVectors(*vectors)
+					if err != nil {
+						return err
+					}
+					dim = vec.Dim
+				}
+				cfg, err := mf.config(dim)
+				if err != nil {
+					return err
+				}
+				emb := layers.RandomEmbedding(cfg.VocabSize, cfg.Dim, tensor.Float32, rand.New(rand.NewSource(0)))
+				if m, err = models.NewClassifier(cfg, emb, 0); err != nil {
+					return err
+				}
+			}
+			return layers.Summary(e.stdout, "sentiment_classifier", m.Layers(), []int{-1, m.Config.MaxLen})
+		}
 	},
 }

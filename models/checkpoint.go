@@ -1,0 +1,195 @@
+package models
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gorgonia.org/tensor"
+
+	"github.com/classify/classify/data"
+)
+
+// FormatVersion is the version of the checkpoint layout this package
+// writes and the only one it reads.
+const FormatVersion = 1
+
+// File names inside a checkpoint folder (SPEC section 4).
+const (
+	ConfigFile    = "config.json"
+	TokenizerFile = "tokenizer.json"
+	ModelFile     = "model.safetensors"
+	OptimizerFile = "optimizer.safetensors"
+	HistoryFile   = "history.json"
+	PlotFile      = "training.png"
+)
+
+// FileConfig is the content of config.json.
+type FileConfig struct {
+	FormatVersion int    `json:"format_version"`
+	Architecture  string `json:"architecture"`
+	Model         Config `json:"model"`
+	// Labels names the classes by id: ["negative", "positive"].
+	Labels []string `json:"labels"`
+	// Training records the options of the run that wrote the checkpoint.
+	Training TrainingOptions `json:"training"`
+	Created  string          `json:"created,omitempty"`
+}
+
+// TrainingOptions are the options of the training run, kept so that a run
+// can be repeated and resumed.
+type TrainingOptions struct {
+	Data          string  `json:"data,omitempty"`
+	Vectors       string  `json:"vectors,omitempty"`
+	From          string  `json:"from,omitempty"`
+	Epochs        int     `json:"epochs"`
+	BatchSize     int     `json:"batch_size"`
+	LearningRate  float64 `json:"learning_rate"`
+	ClipNorm      float64 `json:"clip_norm"`
+	ValSplit      float64 `json:"val_split"`
+	Shuffle       bool    `json:"shuffle"`
+	Seed          int64   `json:"seed"`
+	EarlyStopping int     `json:"early_stopping"`
+}
+
+// architecture names the one model this package builds.
+const architecture = "bilstm_classifier"
+
+// Checkpoint is everything a checkpoint folder holds that a program needs:
+// the configuration, the tokenizer, the model with its weights, and the
+// optimizer's state for resuming.
+type Checkpoint struct {
+	Config    FileConfig
+	Tokenizer *data.Tokenizer
+	Model     *Classifier
+	// Optimizer holds the optimizer's state tensors by name (see
+	// train.Adam); nil when there is none.
+	Optimizer map[string]*tensor.Dense
+}
+
+// Save writes ck to the folder dir atomically: everything is written to a
+// temporary sibling folder, which then replaces dir. extra, when not nil,
+// writes further files (history.json, training.png) into the temporary
+// folder before the swap.
+func Save(dir string, ck *Checkpoint, extra func(tmp string) error) error {
+	return writeAtomically(dir, func(tmp string) error {
+		cfg := ck.Config
+		cfg.FormatVersion = FormatVersion
+		cfg.Architecture = architecture
+		cfg.Model = ck.Model.Config
+		if cfg.Created == "" {
+			cfg.Created = time.Now().UTC().Format(time.RFC3339)
+		}
+		js, err := json.MarshalIndent(cfg, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(tmp, ConfigFile), append(js, '\n'), 0o644); err != nil {
+			return err
+		}
+		if err := ck.Tokenizer.WriteJSON(filepath.Join(tmp, TokenizerFile)); err != nil {
+			return err
+		}
+		if err := writeWeights(filepath.Join(tmp, ModelFile), ck.Model); err != nil {
+			return err
+		}
+		if ck.Optimizer != nil {
+			if err := writeOptimizer(filepath.Join(tmp, OptimizerFile), ck.Optimizer); err != nil {
+				return err
+			}
+		}
+		if extra != nil {
+			return extra(tmp)
+		}
+		return nil
+	})
+}
+
+// writeAtomically fills a fresh temporary sibling of dir with fill and then
+// moves it to dir, replacing an older folder there. On error nothing is
+// left behind and dir is as it was.
+func writeAtomically(dir string, fill func(tmp string) error) error {
+	dir = filepath.Clean(dir)
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return err
+	}
+	if err := fill(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	old := ""
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			os.RemoveAll(tmp)
+			return fmt.Errorf("%s exists and is not a folder", dir)
+		}
+		old = tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if old != "" {
+			os.Rename(old, dir)
+		}
+		os.RemoveAll(tmp)
+		return err
+	}
+	if old != "" {
+		os.RemoveAll(old)
+	}
+	return nil
+}
+
+// Load reads the checkpoint folder dir, checking the format version and
+// every tensor's name, shape and type against the configuration.
+func Load(dir string) (*Checkpoint, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s is not a checkpoint: no %s", dir, ConfigFile)
+		}
+		return nil, err
+	}
+	var cfg FileConfig
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ConfigFile), err)
+	}
+	if cfg.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("%s: format_version %d, this program reads %d", filepath.Join(dir, ConfigFile), cfg.FormatVersion, FormatVersion)
+	}
+	if cfg.Architecture != architecture {
+		return nil, fmt.Errorf("%s: architecture %q, want %q", filepath.Join(dir, ConfigFile), cfg.Architecture, architecture)
+	}
+	if err := cfg.Model.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: model: %w", filepath.Join(dir, ConfigFile), err)
+	}
+	tok, err := data.LoadTokenizer(filepath.Join(dir, TokenizerFile))
+	if err != nil {
+		return nil, err
+	}
+	if n := tok.Vocabulary().Len(); n != cfg.Model.VocabSize {
+		return nil, fmt.Errorf("%s: %d words, but config.json says vocab_size %d", filepath.Join(dir, TokenizerFile), n, cfg.Model.VocabSize)
+	}
+	model, err := readWeights(filepath.Join(dir, ModelFile), cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	ck := &Checkpoint{Config: cfg, Tokenizer: tok, Model: model}
+	optPath := filepath.Join(dir, OptimizerFile)
+	if _, err := os.Stat(optPath); err == nil {
+		if ck.Optimizer, err = readOptimizer(optPath); err != nil {
+			return nil, err
+		}
+	}
+	return ck, nil
+}

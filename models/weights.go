@@ -1,0 +1,156 @@
+package models
+
+import (
+	"fmt"
+	"strings"
+
+	"gorgonia.org/tensor"
+
+	"github.com/classify/classify/safetensors"
+)
+
+// PyTorch keeps two LSTM biases, bias_ih and bias_hh, where Keras keeps one.
+// The classifier's one bias is written as bias_ih and bias_hh is written as
+// zeros; on reading, bias_hh is added to bias_ih, so that weights trained in
+// PyTorch load too.
+const (
+	biasIH = ".bias_ih_"
+	biasHH = ".bias_hh_"
+)
+
+// weightTensors returns the classifier's weights as float32 tensors under
+// their PyTorch names, with the zero bias_hh of each LSTM direction.
+func weightTensors(m *Classifier) ([]safetensors.Tensor, error) {
+	var ts []safetensors.Tensor
+	for _, p := range m.Params() {
+		t, err := denseTensor(p.Name, p.Value)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+		if strings.Contains(p.Name, biasIH) {
+			zeros := make([]float32, p.Size())
+			t, err := safetensors.NewF32(strings.Replace(p.Name, biasIH, biasHH, 1), p.Value.Shape().Clone(), zeros)
+			if err != nil {
+				return nil, err
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts, nil
+}
+
+// writeWeights writes model.safetensors.
+func writeWeights(path string, m *Classifier) error {
+	ts, err := weightTensors(m)
+	if err != nil {
+		return err
+	}
+	return safetensors.WriteFile(path, ts, map[string]string{"format": "pt", "classify_format_version": fmt.Sprint(FormatVersion)})
+}
+
+// readWeights builds a classifier of configuration cfg and fills it with
+// the weights in path, refusing a missing, unexpected, misshapen or
+// non-float32 tensor.
+func readWeights(path string, cfg Config) (*Classifier, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	emb := tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
+	m, err := NewClassifier(cfg, emb, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	seen := map[string]bool{}
+	for _, p := range m.Params() {
+		values, err := f.Float32s(p.Name, p.Value.Shape().Clone())
+		if err != nil {
+			return nil, err
+		}
+		seen[p.Name] = true
+		dst := p.Value.Data().([]float32)
+		copy(dst, values)
+		if strings.Contains(p.Name, biasIH) {
+			name := strings.Replace(p.Name, biasIH, biasHH, 1)
+			extra, err := f.Float32s(name, p.Value.Shape().Clone())
+			if err != nil {
+				return nil, err
+			}
+			seen[name] = true
+			for i, v := range extra {
+				dst[i] += v
+			}
+		}
+	}
+	for _, name := range f.Names() {
+		if !seen[name] {
+			return nil, fmt.Errorf("%s: unexpected tensor %q for a model with pos_encoding %q", path, name, cfg.PosEncoding)
+		}
+	}
+	return m, nil
+}
+
+// denseTensor converts a float32, float64 or int tensor to a safetensors one.
+func denseTensor(name string, d *tensor.Dense) (safetensors.Tensor, error) {
+	shape := d.Shape().Clone()
+	if d.IsScalar() {
+		shape = []int{}
+	}
+	switch v := d.Data().(type) {
+	case []float32:
+		return safetensors.NewF32(name, shape, v)
+	case float32:
+		return safetensors.NewF32(name, shape, []float32{v})
+	case []float64:
+		return safetensors.NewF64(name, shape, v)
+	case float64:
+		return safetensors.NewF64(name, shape, []float64{v})
+	}
+	return safetensors.Tensor{}, fmt.Errorf("tensor %q of type %v cannot be saved", name, d.Dtype())
+}
+
+// writeOptimizer writes optimizer.safetensors.
+func writeOptimizer(path string, state map[string]*tensor.Dense) error {
+	ts := make([]safetensors.Tensor, 0, len(state))
+	for name, d := range state {
+		t, err := denseTensor(name, d)
+		if err != nil {
+			return err
+		}
+		ts = append(ts, t)
+	}
+	return safetensors.WriteFile(path, ts, map[string]string{"optimizer": "adam"})
+}
+
+// readOptimizer reads optimizer.safetensors into tensors by name.
+func readOptimizer(path string) (map[string]*tensor.Dense, error) {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	state := map[string]*tensor.Dense{}
+	for _, t := range f.Tensors {
+		shape := t.Shape
+		if len(shape) == 0 {
+			shape = []int{1}
+		}
+		switch t.DType {
+		case safetensors.F32:
+			v, err := t.Float32s()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			state[t.Name] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
+		case safetensors.F64:
+			v, err := t.Float64s()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			state[t.Name] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
+		default:
+			return nil, fmt.Errorf("%s: tensor %q has dtype %s, want F32 or F64", path, t.Name, t.DType)
+		}
+	}
+	return state, nil
+}
