@@ -34,9 +34,10 @@ type Config struct {
 	// derived from Seed and the epoch number.
 	Seed int64
 	// Patience, when positive, stops training after that many epochs
-	// without a lower validation loss and restores the weights and the
-	// optimizer state of the best epoch, as Keras's EarlyStopping with
-	// restore_best_weights. It needs validation data.
+	// without a lower validation loss, as Keras's EarlyStopping, and at
+	// the end of training (stopped early or not) puts back the weights and
+	// the optimizer state of the epoch with the lowest validation loss. It
+	// needs validation data.
 	Patience int
 	// Optimizer updates the weights; nil makes an Adam with the defaults
 	// over the model's trainable parameters.
@@ -44,8 +45,9 @@ type Config struct {
 	// Progress, when not nil, reports each step and epoch.
 	Progress *Progress
 	// OnEpoch, when not nil, is called after each epoch with the history
-	// so far (after early stopping has decided). Returning ErrStop ends
-	// training; any other error ends it and Fit returns it.
+	// so far and the model holding that epoch's weights. Returning ErrStop
+	// ends training as early stopping does (the best weights are restored
+	// when Patience is set); any other error ends it and Fit returns it.
 	OnEpoch func(h History) error
 	// Context, when not nil, is checked before each step; once it is done
 	// Fit returns the history so far and the context's error.
@@ -68,7 +70,8 @@ func Fit(model Model, trainSeqs [][]int, trainLabels []float32, valSeqs [][]int,
 		return nil, fmt.Errorf("fit: %d validation sequences for %d labels", len(valSeqs), len(valLabels))
 	}
 	if cfg.Epochs < 0 || cfg.InitialEpoch < 0 || cfg.BatchSize < 0 || cfg.Patience < 0 {
-		return nil, fmt.Errorf("fit: negative epochs, batch size or patience in %+v", cfg)
+		return nil, fmt.Errorf("fit: epochs %d, initial epoch %d, batch size %d, patience %d: want none negative",
+			cfg.Epochs, cfg.InitialEpoch, cfg.BatchSize, cfg.Patience)
 	}
 	if cfg.Epochs > 0 && len(trainSeqs) == 0 {
 		return nil, errors.New("fit: no training examples")
@@ -89,122 +92,125 @@ func Fit(model Model, trainSeqs [][]int, trainLabels []float32, valSeqs [][]int,
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 32
 	}
-	opt := cfg.Optimizer
-	if opt == nil {
+	if cfg.Optimizer == nil {
 		var err error
-		if opt, err = NewAdam(model.Params()); err != nil {
+		if cfg.Optimizer, err = NewAdam(model.Params()); err != nil {
 			return nil, fmt.Errorf("fit: %w", err)
 		}
 	}
-	ctx := cfg.Context
-	if ctx == nil {
-		ctx = context.Background()
+	if cfg.Context == nil {
+		cfg.Context = context.Background()
 	}
 	last := cfg.InitialEpoch + cfg.Epochs
 
 	var h History
 	var best *snapshot
-	wait := 0
 	for epoch := cfg.InitialEpoch + 1; epoch <= last; epoch++ {
-		start := time.Now()
-		var rng *rand.Rand
-		if cfg.Shuffle {
-			rng = rand.New(rand.NewSource(epochSeed(cfg.Seed, epoch)))
+		e, err := fitEpoch(model, trainSeqs, trainLabels, valSeqs, valLabels, epoch, last, cfg)
+		if err != nil {
+			return h, err
 		}
-		batches := data.Batches(trainSeqs, trainLabels, cfg.BatchSize, rng)
-		if cfg.Progress != nil {
-			cfg.Progress.BeginEpoch(epoch, last, len(batches))
-		}
-		e := Epoch{Epoch: epoch}
-		var lossSum float64
-		var correct, seen int
-		logits := make([]float32, 0, len(trainSeqs))
-		labels := make([]float32, 0, len(trainSeqs))
-		for i := range batches {
-			b := &batches[i]
-			if err := ctx.Err(); err != nil {
-				return h, fmt.Errorf("epoch %d step %d/%d: %w", epoch, i+1, len(batches), err)
-			}
-			loss, z, err := model.Forward(b, true)
-			if err != nil {
-				return h, fmt.Errorf("epoch %d step %d/%d: %w", epoch, i+1, len(batches), err)
-			}
-			if len(z) != b.Size {
-				return h, fmt.Errorf("epoch %d step %d/%d: model gave %d logits for %d rows", epoch, i+1, len(batches), len(z), b.Size)
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return h, fmt.Errorf("epoch %d step %d/%d: loss is %v: %w; the weights are those of the last good step",
-					epoch, i+1, len(batches), loss, ErrNonFinite)
-			}
-			if _, err := opt.Step(); err != nil {
-				return h, fmt.Errorf("epoch %d step %d/%d: %w; the weights are those of the last good step", epoch, i+1, len(batches), err)
-			}
-			e.Steps++
-			lossSum += loss * float64(b.Size)
-			seen += b.Size
-			for r, zr := range z {
-				if (zr > 0) == (b.Labels[r] == 1) {
-					correct++
-				}
-			}
-			logits = append(logits, z...)
-			labels = append(labels, b.Labels...)
-			if cfg.Progress != nil {
-				cfg.Progress.Update(i+1, lossSum/float64(seen), float64(correct)/float64(seen))
-			}
-		}
-		var err error
-		if e.Train, err = Score(logits, labels, lossSum/float64(seen)); err != nil {
-			return h, fmt.Errorf("epoch %d: %w", epoch, err)
-		}
-		if len(valSeqs) > 0 {
-			v, err := Evaluate(model, valSeqs, valLabels, cfg.BatchSize)
-			if err != nil {
-				return h, fmt.Errorf("epoch %d: validation: %w", epoch, err)
-			}
-			if math.IsNaN(v.Loss) || math.IsInf(v.Loss, 0) {
-				return h, fmt.Errorf("epoch %d: validation loss is %v: %w", epoch, v.Loss, ErrNonFinite)
-			}
-			e.Val = &v
-		}
-		e.Seconds = time.Since(start).Seconds()
 		h = append(h, e)
 		if cfg.Progress != nil {
 			cfg.Progress.EndEpoch(e)
 		}
-
 		stop := false
 		if cfg.Patience > 0 {
 			if best == nil || e.Val.Loss < best.valLoss {
-				best = takeSnapshot(opt, e)
-				wait = 0
-			} else if wait++; wait >= cfg.Patience {
-				stop = true
+				best = takeSnapshot(cfg.Optimizer, e)
 			}
-			if stop || epoch == last {
-				if err := best.restore(opt); err != nil {
-					return h, fmt.Errorf("epoch %d: restoring the best weights: %w", epoch, err)
-				}
-				if cfg.Progress != nil && best.epoch != epoch {
-					cfg.Progress.Message("Restoring the weights of epoch %d (val_loss %.4f).", best.epoch, best.valLoss)
-				}
-			}
-			if stop && cfg.Progress != nil {
+			if stop = epoch-best.epoch >= cfg.Patience; stop && cfg.Progress != nil {
 				cfg.Progress.Message("Epoch %d: early stopping.", epoch)
 			}
 		}
 		if cfg.OnEpoch != nil {
-			if err := cfg.OnEpoch(h); errors.Is(err, ErrStop) {
-				return h, nil
-			} else if err != nil {
+			err := cfg.OnEpoch(h)
+			if err != nil && !errors.Is(err, ErrStop) {
 				return h, err
 			}
+			stop = stop || err != nil
 		}
 		if stop {
 			break
 		}
 	}
+	if best != nil && best.epoch != h[len(h)-1].Epoch {
+		if err := best.restore(cfg.Optimizer); err != nil {
+			return h, fmt.Errorf("restoring the weights of epoch %d: %w", best.epoch, err)
+		}
+		if cfg.Progress != nil {
+			cfg.Progress.Message("Restoring the weights of epoch %d (val_loss %.4f).", best.epoch, best.valLoss)
+		}
+	}
 	return h, nil
+}
+
+// fitEpoch trains model for one epoch, numbered epoch of last, and scores
+// it on the validation examples.
+func fitEpoch(model Model, trainSeqs [][]int, trainLabels []float32, valSeqs [][]int, valLabels []float32, epoch, last int, cfg Config) (Epoch, error) {
+	start := time.Now()
+	var rng *rand.Rand
+	if cfg.Shuffle {
+		rng = rand.New(rand.NewSource(epochSeed(cfg.Seed, epoch)))
+	}
+	batches := data.Batches(trainSeqs, trainLabels, cfg.BatchSize, rng)
+	if cfg.Progress != nil {
+		cfg.Progress.BeginEpoch(epoch, last, len(batches))
+	}
+	e := Epoch{Epoch: epoch}
+	var lossSum float64
+	var correct, seen int
+	logits := make([]float32, 0, len(trainSeqs))
+	labels := make([]float32, 0, len(trainSeqs))
+	for i := range batches {
+		b := &batches[i]
+		at := fmt.Sprintf("epoch %d step %d/%d", epoch, i+1, len(batches))
+		if err := cfg.Context.Err(); err != nil {
+			return e, fmt.Errorf("%s: %w", at, err)
+		}
+		loss, z, err := model.Forward(b, true)
+		if err != nil {
+			return e, fmt.Errorf("%s: %w", at, err)
+		}
+		if len(z) != b.Size {
+			return e, fmt.Errorf("%s: model gave %d logits for %d rows", at, len(z), b.Size)
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return e, fmt.Errorf("%s: loss is %v: %w; the weights are those of the last good step", at, loss, ErrNonFinite)
+		}
+		if _, err := cfg.Optimizer.Step(); err != nil {
+			return e, fmt.Errorf("%s: %w; the weights are those of the last good step", at, err)
+		}
+		e.Steps++
+		lossSum += loss * float64(b.Size)
+		seen += b.Size
+		for r, zr := range z {
+			if (zr > 0) == (b.Labels[r] == 1) {
+				correct++
+			}
+		}
+		logits = append(logits, z...)
+		labels = append(labels, b.Labels...)
+		if cfg.Progress != nil {
+			cfg.Progress.Update(i+1, lossSum/float64(seen), float64(correct)/float64(seen))
+		}
+	}
+	var err error
+	if e.Train, err = Score(logits, labels, lossSum/float64(seen)); err != nil {
+		return e, fmt.Errorf("epoch %d: %w", epoch, err)
+	}
+	if len(valSeqs) > 0 {
+		v, err := Evaluate(model, valSeqs, valLabels, cfg.BatchSize)
+		if err != nil {
+			return e, fmt.Errorf("epoch %d: validation: %w", epoch, err)
+		}
+		if math.IsNaN(v.Loss) || math.IsInf(v.Loss, 0) {
+			return e, fmt.Errorf("epoch %d: validation loss is %v: %w", epoch, v.Loss, ErrNonFinite)
+		}
+		e.Val = &v
+	}
+	e.Seconds = time.Since(start).Seconds()
+	return e, nil
 }
 
 // epochSeed derives the shuffling seed of an epoch from the run's seed with

@@ -208,11 +208,13 @@ func TestFitEarlyStopping(t *testing.T) {
 		wantRun   int // epochs run
 		wantBest  int // epoch whose weights are restored
 		wantSteps int // optimizer steps after restoring
+		stopAt    int // epoch whose OnEpoch returns ErrStop, if any
 	}{
-		{"stops after patience", []float64{0.5, 0.4, 0.45, 0.41, 0.3}, 2, 5, 4, 2, 4},
-		{"equal is no better", []float64{0.5, 0.5, 0.5}, 2, 3, 3, 1, 2},
-		{"runs out of epochs", []float64{0.5, 0.4, 0.45}, 3, 3, 3, 2, 4},
-		{"last is best", []float64{0.5, 0.4, 0.3}, 1, 3, 3, 3, 6},
+		{"stops after patience", []float64{0.5, 0.4, 0.45, 0.41, 0.3}, 2, 5, 4, 2, 4, 0},
+		{"equal is no better", []float64{0.5, 0.5, 0.5}, 2, 3, 3, 1, 2, 0},
+		{"runs out of epochs", []float64{0.5, 0.4, 0.45}, 3, 3, 3, 2, 4, 0},
+		{"last is best", []float64{0.5, 0.4, 0.3}, 1, 3, 3, 3, 6, 0},
+		{"stopped by OnEpoch", []float64{0.5, 0.4, 0.45, 0.3}, 5, 4, 3, 2, 4, 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -223,6 +225,12 @@ func TestFitEarlyStopping(t *testing.T) {
 			}
 			h, err := Fit(m, seqs[:50], labels[:50], seqs[50:], labels[50:], Config{
 				Epochs: tc.epochs, BatchSize: 25, Patience: tc.patience, Optimizer: opt,
+				OnEpoch: func(h History) error {
+					if len(h) == tc.stopAt {
+						return ErrStop
+					}
+					return nil
+				},
 			})
 			if err != nil {
 				t.Fatal(err)
