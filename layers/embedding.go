@@ -49,7 +49,7 @@ func (e *Embedding) Forward(g *Graph, ids, mask *G.Node) (*G.Node, error) {
 	if e.Weight.Value.Dtype() != g.Dtype {
 		return nil, fmt.Errorf("embedding: weights of type %v in a %v graph", e.Weight.Value.Dtype(), g.Dtype)
 	}
-	return G.ApplyOp(gatherOp(e.Vocab()), g.Param(e.Weight), ids)
+	return G.ApplyOp(gatherOp(), g.Param(e.Weight), ids)
 }
 
 // PaddingMask returns the [rows, cols] mask of ids, row-major: 1 where the
@@ -68,7 +68,10 @@ func PaddingMask(ids []int, rows, cols int, dt tensor.Dtype) *tensor.Dense {
 // gradient with respect to the matrix is a scatter-add; Gorgonia's
 // ByIndices differentiates correctly on the TapeMachine only and wants a
 // vector of ids.
-func gatherOp(vocab int) *funcOp {
+func gatherOp() *funcOp {
+	// The [vocab, dim] gradient is reused from run to run: allocating and
+	// zeroing a fresh one costs more than clearing it.
+	var dw *tensor.Dense
 	return &funcOp{
 		name: "embedding.gather",
 		in:   []hm.Type{tensorType(2), intTensorType(2)},
@@ -98,7 +101,11 @@ func gatherOp(vocab int) *funcOp {
 		grad: func(_ int, in []G.Value, _, dy G.Value) (G.Value, error) {
 			ids := in[1].Data().([]int)
 			dim := in[0].Shape()[1]
-			dw := newTensor(in[0].Dtype(), in[0].Shape()...)
+			if dw == nil || !dw.Shape().Eq(in[0].Shape()) || dw.Dtype() != in[0].Dtype() {
+				dw = newTensor(in[0].Dtype(), in[0].Shape()...)
+			} else {
+				dw.Zero()
+			}
 			switch d := dw.Data().(type) {
 			case []float32:
 				g, err := data[float32](dy)
