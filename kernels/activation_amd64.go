@@ -23,3 +23,9 @@ func gateAVX2(dst, x, bias []float32, negScale, mul, add float32)
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 
 func xgetbv() (eax, edx uint32)
+
+// sgemmKernel6x16 adds the product of a packed 6×k panel of A and a packed
+// k×16 panel of B to a 6×16 block of C whose rows are ldc floats apart.
+//
+//go:noescape
+func sgemmKernel6x16(k int, a, b, c *float32, ldc int)

@@ -4,9 +4,14 @@ package kernels
 
 import "github.com/classify/classify/kernels/internal/openblas"
 
-// BLAS names the matrix-product implementation compiled in: "gonum" (pure
-// Go, the default) or "openblas" (cgo, build tag openblas).
-const BLAS = "openblas"
+// BLAS names the matrix-product implementation in use: "go-avx2" (pure Go
+// with an assembly micro-kernel for float32 on AVX2 machines, gonum for
+// float64), "gonum" (pure Go elsewhere) or "openblas" (cgo, build tag
+// openblas).
+func BLAS() string { return "openblas" }
+
+// goKernel says whether float32 products run on the Go micro-kernel.
+func goKernel() bool { return false }
 
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	openblas.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

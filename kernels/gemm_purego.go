@@ -7,9 +7,19 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// BLAS names the matrix-product implementation compiled in: "gonum" (pure
-// Go, the default) or "openblas" (cgo, build tag openblas).
-const BLAS = "gonum"
+// BLAS names the matrix-product implementation in use: "go-avx2" (pure Go
+// with an assembly micro-kernel for float32 on AVX2 machines, gonum for
+// float64), "gonum" (pure Go elsewhere) or "openblas" (cgo, build tag
+// openblas).
+func BLAS() string {
+	if hasAVX2 {
+		return "go-avx2"
+	}
+	return "gonum"
+}
+
+// goKernel says whether float32 products run on the Go micro-kernel.
+func goKernel() bool { return hasAVX2 }
 
 func transpose(t bool) blas.Transpose {
 	if t {
@@ -19,6 +29,10 @@ func transpose(t bool) blas.Transpose {
 }
 
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if hasAVX2 {
+		sgemmAVX2(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	gonum.Implementation{}.Sgemm(transpose(transA), transpose(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 

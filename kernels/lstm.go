@@ -50,6 +50,11 @@ type LSTM[F Float] struct {
 	dh    []F // [B, H] gradient reaching the carried hidden state
 	dc    []F // [B, H] gradient reaching the carried cell state
 	zeros []F // [H] zeros, a bias for activations that have none
+
+	// With the Go micro-kernel, the recurrent weights are packed once per
+	// pass rather than once per step.
+	whh packedB
+	ws  gemmWorkspace
 }
 
 // grow returns s resized to n, reallocating only when its capacity is short.
@@ -130,13 +135,18 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 
 	// All input projections at once: z = x·Wihᵀ.
 	Gemm(false, true, B*S, G, in, 1, l.x, in, w.Wih, in, 0, l.z, G)
+	packed := l.packRecurrent(true, H, G, w.Whh)
 
 	for s := 0; s < T; s++ {
 		t := l.step(s)
 		prev, next := l.slots(t)
 		if s > 0 {
 			// z_t += h_{t-1}·Whhᵀ for the whole batch; rows are S slots apart.
-			Gemm(false, true, B, G, H, 1, l.hs[prev*H:], S*H, w.Whh, H, 1, l.z[prev*G:], S*G)
+			if packed {
+				sgemmPacked(&l.ws, false, B, 1, as32(l.hs[prev*H:]), S*H, &l.whh, 1, as32(l.z[prev*G:]), S*G)
+			} else {
+				Gemm(false, true, B, G, H, 1, l.hs[prev*H:], S*H, w.Whh, H, 1, l.z[prev*G:], S*G)
+			}
 		}
 		for b := 0; b < B; b++ {
 			p, n := (b*S+prev)*H, (b*S+next)*H
@@ -152,6 +162,16 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 			copy(hOut, l.hs[n:n+H])
 		}
 	}
+}
+
+// packRecurrent packs op(Whh), k×n, for the per-step products when they
+// run on the Go micro-kernel, and says whether they do.
+func (l *LSTM[F]) packRecurrent(trans bool, k, n int, whh []F) bool {
+	if unsafe.Sizeof(whh[0]) != 4 || !goKernel() {
+		return false
+	}
+	l.whh.pack(trans, k, n, as32(whh), l.hidden)
+	return true
 }
 
 // cellForward finishes one row of one step: z holds the row's four gate
@@ -217,6 +237,7 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 	l.dc = grow(l.dc, B*H)
 	clear(l.dh)
 	clear(l.dc)
+	packed := l.packRecurrent(false, G, H, w.Whh)
 
 	for s := T - 1; s >= 0; s-- {
 		t := l.step(s)
@@ -238,7 +259,11 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 		if s > 0 {
 			// dh_{t-1} += dz_t·Whh; the gradient into the zero initial
 			// state is not needed.
-			Gemm(false, false, B, H, G, 1, l.z[prev*G:], S*G, w.Whh, H, 1, l.dh, H)
+			if packed {
+				sgemmPacked(&l.ws, false, B, 1, as32(l.z[prev*G:]), S*G, &l.whh, 1, as32(l.dh), H)
+			} else {
+				Gemm(false, false, B, H, G, 1, l.z[prev*G:], S*G, w.Whh, H, 1, l.dh, H)
+			}
 		}
 	}
 	// The spare slot's gate rows must not pair with the final state in the

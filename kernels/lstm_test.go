@@ -421,7 +421,7 @@ func benchLSTM(b *testing.B) (l *LSTM[float32], w *LSTMWeights[float32], x, mask
 }
 
 func BenchmarkLSTMForward(b *testing.B) {
-	b.Run(BLAS, func(b *testing.B) {
+	b.Run(BLAS(), func(b *testing.B) {
 		l, w, x, mask, out, _, _, _, _ := benchLSTM(b)
 		for b.Loop() {
 			l.Forward(w, x, mask, 32, 100, false, out, 128)
@@ -430,7 +430,7 @@ func BenchmarkLSTMForward(b *testing.B) {
 }
 
 func BenchmarkLSTMBackward(b *testing.B) {
-	b.Run(BLAS, func(b *testing.B) {
+	b.Run(BLAS(), func(b *testing.B) {
 		l, w, x, mask, out, dx, gih, ghh, gb := benchLSTM(b)
 		for b.Loop() {
 			b.StopTimer()

@@ -315,7 +315,7 @@ func TestFusedLSTMShapeErrors(t *testing.T) {
 // through the TapeMachine, forward and backward, at the reference model's
 // sizes: B=32, T=100, D=100, H=128, float32, rows of 20 to 100 tokens.
 func BenchmarkFusedBiLSTMStep(b *testing.B) {
-	b.Run(kernels.BLAS, func(b *testing.B) {
+	b.Run(kernels.BLAS(), func(b *testing.B) {
 		rng := rand.New(rand.NewPCG(25, 26))
 		const B, T, D, H = 32, 100, 100, 128
 		g := NewGraph(tensor.Float32, true)
