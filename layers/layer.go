@@ -22,7 +22,17 @@ type Param struct {
 	// Trainable is false for frozen weights: they get no gradient node and
 	// the optimizer never sees them.
 	Trainable bool
+	// Copies is the number of PyTorch tensors whose sum this parameter
+	// stands for, when more than one: an LSTM's one bias (Keras) is
+	// PyTorch's bias_ih + bias_hh. PyTorch hands each copy the same
+	// gradient and steps each separately, so an optimizer that trains as
+	// PyTorch does moves the sum Copies times as far and counts its
+	// gradient Copies times in a global norm. 0 means 1.
+	Copies int
 }
+
+// CopyCount is Copies, with 0 read as 1.
+func (p *Param) CopyCount() int { return max(1, p.Copies) }
 
 // NewParam makes a parameter holding value, with a gradient buffer of the
 // same shape when it is trainable.

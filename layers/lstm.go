@@ -66,6 +66,8 @@ func NewLSTM(in, hidden int, dt tensor.Dtype, rng *rand.Rand, opts ...LSTMOption
 	l.WeightIH = NewParam("lstm.weight_ih"+suffix, GlorotUniform(4*hidden, in, dt, rng), true)
 	l.WeightHH = NewParam("lstm.weight_hh"+suffix, Orthogonal(4*hidden, hidden, dt, rng), true)
 	l.Bias = NewParam("lstm.bias_ih"+suffix, fromFloat64s(dt, bias, 4*hidden), true)
+	// The one Keras bias is PyTorch's bias_ih + bias_hh (see Param.Copies).
+	l.Bias.Copies = 2
 	return l
 }
 

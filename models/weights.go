@@ -1,7 +1,10 @@
 package models
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"sort"
 	"strings"
 
 	"gorgonia.org/tensor"
@@ -46,7 +49,25 @@ func writeWeights(path string, m *Classifier) error {
 	if err != nil {
 		return err
 	}
-	return safetensors.WriteFile(path, ts, map[string]string{"format": "pt", "classify_format_version": fmt.Sprint(FormatVersion)})
+	return safetensors.WriteFile(path, ts, map[string]string{"format": "pt",
+		"classify_format_version": fmt.Sprint(FormatVersion), digestKey: digest(ts)})
+}
+
+// digestKey names the metadata entry that holds the SHA-256 of the
+// tensors. The safetensors format checks sizes and offsets but not
+// contents; the digest also catches a weight altered in place.
+const digestKey = "sha256"
+
+// digest hashes the tensors' names, types, shapes and bytes in name order.
+func digest(ts []safetensors.Tensor) string {
+	sorted := append([]safetensors.Tensor(nil), ts...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	h := sha256.New()
+	for _, t := range sorted {
+		fmt.Fprintf(h, "%s\x00%s\x00%v\x00", t.Name, t.DType, t.Shape)
+		h.Write(t.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // readWeights builds a classifier of configuration cfg and fills it with
@@ -56,6 +77,11 @@ func readWeights(path string, cfg Config) (*Classifier, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return nil, err
+	}
+	if want, ok := f.Metadata[digestKey]; ok {
+		if got := digest(f.Tensors); got != want {
+			return nil, fmt.Errorf("%s: the weights do not match the SHA-256 recorded when they were written: the file was altered", path)
+		}
 	}
 	emb := tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
 	m, err := NewClassifier(cfg, emb, 0)

@@ -118,20 +118,23 @@ func (a *Adam) Params() []*layers.Param { return a.params }
 func (a *Adam) Steps() int { return a.step }
 
 // GradNorm returns the global L2 norm of the gradients, the square root of
-// the sum of every gradient element squared, summed in float64.
+// the sum of every gradient element squared, summed in float64. A parameter
+// with Copies counts once per copy, as PyTorch's norm counts each tensor.
 func (a *Adam) GradNorm() float64 {
 	var sum float64
 	for _, p := range a.params {
+		var ps float64
 		switch g := p.Grad.Data().(type) {
 		case []float32:
 			for _, x := range g {
-				sum += float64(x) * float64(x)
+				ps += float64(x) * float64(x)
 			}
 		case []float64:
 			for _, x := range g {
-				sum += x * x
+				ps += x * x
 			}
 		}
+		sum += float64(p.CopyCount()) * ps
 	}
 	return math.Sqrt(sum)
 }
@@ -159,6 +162,9 @@ func (a *Adam) Step() (gradNorm float64, err error) {
 	bc2Sqrt := math.Sqrt(1 - math.Pow(a.Beta2, t))
 	b1, b2, eps := a.Beta1, a.Beta2, a.Eps
 	for i, p := range a.params {
+		// Each of PyTorch's copies takes the same step: their sum moves
+		// CopyCount times as far.
+		stepSize := stepSize * float64(p.CopyCount())
 		switch w := p.Value.Data().(type) {
 		case []float32:
 			g := p.Grad.Data().([]float32)
