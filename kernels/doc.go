@@ -1,6 +1,20 @@
 // Package kernels holds the numeric loops behind the fused layers: matrix
-// products through a BLAS chosen at build time (pure-Go gonum by default,
-// OpenBLAS through cgo with the build tag openblas) and the LSTM sequence
-// forward and backward passes over whole batches. It knows nothing of
-// Gorgonia; layers wraps these kernels in graph operations.
+// products and the LSTM sequence forward and backward passes over whole
+// batches. It knows nothing of Gorgonia; layers wraps these kernels in
+// graph operations.
+//
+// Gemm is cblas's row-major sgemm/dgemm. By default it is pure Go: float32
+// products run on a register-blocked AVX2/FMA micro-kernel in assembly
+// where the CPU has those extensions (gonum's Sgemm elsewhere), float64
+// products on gonum's Dgemm. Built with the tag openblas, every product
+// calls OpenBLAS's cblas_sgemm/cblas_dgemm through cgo instead, one thread
+// per call (link with -lopenblas; Debian/Ubuntu package libopenblas-dev).
+// BLAS reports which is in use.
+//
+// LSTM runs one direction of an LSTM over a [batch, time, features] batch
+// with a padding mask, PyTorch's weight layout and Keras's semantics: the
+// input projections of all steps are one product, each step is one
+// recurrent product plus fused gate arithmetic, and Backward is
+// hand-written backpropagation through time whose weight and input
+// gradients are again products over all steps at once.
 package kernels

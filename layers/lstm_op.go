@@ -95,10 +95,7 @@ func lstmOne(dt tensor.Dtype) any {
 	return float64(1)
 }
 
-// lstmRun holds the kernels and buffers of one fused LSTM node. The
-// forward op, its backward op and the gradient ops share it: the forward
-// pass leaves in it what the backward pass needs, the backward pass leaves
-// the gradients for the gradient ops to hand out.
+// lstmRunner is an lstmRun of either element type.
 type lstmRunner interface {
 	forward(vs []G.Value) (G.Value, error)
 	backward(dOut G.Value) (G.Value, error)
@@ -107,6 +104,7 @@ type lstmRunner interface {
 	grad(d, i int) (G.Value, error)
 }
 
+// lstmDirection is one direction's kernel state, weights and gradients.
 type lstmDirection[F kernels.Float] struct {
 	lstm    kernels.LSTM[F]
 	weights kernels.LSTMWeights[F]
@@ -114,6 +112,11 @@ type lstmDirection[F kernels.Float] struct {
 	dx      []F              // this direction's share of dx, when it is not the first
 }
 
+// lstmRun holds the kernels and buffers of one fused LSTM node. The
+// forward op, its backward op and the gradient ops share it: the forward
+// pass leaves in it what the backward pass needs, the backward pass leaves
+// the gradients for the gradient ops to hand out. Its output and gradient
+// tensors are reused from run to run.
 type lstmRun[F kernels.Float] struct {
 	reverse     []bool
 	dirs        []lstmDirection[F]
