@@ -2,16 +2,18 @@
 // negative sampling, Mikolov et al. 2013) and GloVe (Pennington, Socher &
 // Manning 2014), and finds neighbours and analogies among trained vectors.
 //
-// Training runs in three steps. A Counter counts the words of a corpus as
-// they stream by and yields a Vocabulary (words by descending count, ties
-// by byte order, rare words dropped). A Corpus then holds one pass of the
-// text as compact vocabulary ids, sentence by sentence. Train fits vectors
-// to the Corpus with the method and Options asked for and returns Vectors,
+// Training reads a corpus twice. A Source is the corpus on disk (plain
+// text files or any data.Load form, split into words by data.Words). The
+// first pass counts words into a Counter, which yields a Vocabulary (words
+// by descending count, ties by byte order, rare words dropped). The second
+// pass keeps the text as compact vocabulary ids in a Corpus (word2vec) or
+// counts it into a sparse Cooccurrence matrix (GloVe). Train and
+// TrainGloVe fit vectors with the Options asked for and return Vectors,
 // which WriteText and SaveText write in GloVe text format, most frequent
-// word first. An Index answers nearest-neighbour and analogy queries by
-// cosine similarity.
+// word first, for data.LoadVectors and "classify train --vectors". An
+// Index answers nearest-neighbour and analogy queries by cosine
+// similarity.
 //
-// The package knows nothing of files formats other than the GloVe text it
-// writes, nor of tokenization: callers split text into words (the command
-// line uses data.Words) and feed the words in.
+// Threads share the weights without locks (Hogwild), as word2vec.c and
+// glove.c do; with one thread a run is fully determined by its seed.
 package wordvec

@@ -102,7 +102,7 @@ func isNaNOrInf(x float32) bool { return x != x || x > math.MaxFloat32 || x < -m
 // word and context vectors (glove.c's -model 2).
 func TrainGloVe(vocab *Vocabulary, x *Cooccurrence, opts Options) (*Vectors, error) {
 	opts.Method = GloVe
-	if err := opts.check(); err != nil {
+	if err := opts.Check(); err != nil {
 		return nil, err
 	}
 	if vocab.Len() == 0 {

@@ -86,7 +86,8 @@ func DefaultLR(m Method) float64 {
 	return 0.05
 }
 
-func (o Options) check() error {
+// Check returns an error naming the first setting that is out of range.
+func (o Options) Check() error {
 	if _, err := ParseMethod(string(o.Method)); err != nil {
 		return err
 	}

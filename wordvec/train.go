@@ -7,7 +7,7 @@ import "errors"
 // the co-occurrences of c first; TrainGloVe starts from a matrix counted
 // elsewhere.
 func Train(c *Corpus, opts Options) (*Vectors, error) {
-	if err := opts.check(); err != nil {
+	if err := opts.Check(); err != nil {
 		return nil, err
 	}
 	if c.Vocab.Len() == 0 {
