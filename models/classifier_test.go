@@ -1,0 +1,261 @@
+package models
+
+import (
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/classify/classify/data"
+	"github.com/classify/classify/layers"
+)
+
+// tinyConfig is a model small enough for exact golden values.
+func tinyConfig(pos, pool string) Config {
+	return Config{VocabSize: 12, Dim: 6, MaxLen: 10, Hidden: 4, PosEncoding: pos, MaxRelative: 3, Pool: pool, FreezeEmbeddings: true}
+}
+
+func tinyClassifier(t testing.TB, cfg Config, seed int64) *Classifier {
+	t.Helper()
+	emb := layers.RandomEmbedding(cfg.VocabSize, cfg.Dim, tensor.Float32, rand.New(rand.NewSource(seed)))
+	m, err := NewClassifier(cfg, emb, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// goldenSeqs are the token ids whose logits goldenLogits holds.
+var goldenSeqs = [][]int{{2, 3, 4, 5, 6, 7, 8}, {11, 1}, {9}, {4, 4, 4, 10, 3}}
+
+// goldenLogits were computed by PyTorch 1.13 (Debian python3-torch) from
+// the weights tinyClassifier(tinyConfig(pos, pool), 7) writes to
+// model.safetensors: nn.Embedding, the sinusoidal table of SPEC section 2,
+// nn.LSTM(bidirectional=True) over pack_padded_sequence, the pooling, and
+// nn.Linear, as ../shared/bench/parity.py's Reference builds them
+// (testdata/golden_logits.py).
+var goldenLogits = map[string][]float32{
+	"sinusoidal/last": {-0.322508, -0.298959, -0.072800, -0.476631},
+	"learned/mean":    {-0.001381, -0.002795, -0.007882, -0.005877},
+	"none/max":        {-0.005949, -0.002174, 0.004512, 0.006572},
+}
+
+func TestGoldenLogits(t *testing.T) {
+	if dir := os.Getenv("CLASSIFY_WRITE_GOLDEN"); dir != "" {
+		writeGoldenCheckpoints(t, dir)
+	}
+	for key, want := range goldenLogits {
+		pos, pool := filepath.Split(key)
+		m := tinyClassifier(t, tinyConfig(filepath.Clean(pos), pool), 7)
+		got, err := m.Logits(goldenSeqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 2e-6 {
+				t.Errorf("%s: logit %d = %.6f, want %.6f (PyTorch)", key, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// writeGoldenCheckpoints saves the golden models for the PyTorch script.
+func writeGoldenCheckpoints(t *testing.T, dir string) {
+	for key := range goldenLogits {
+		pos, pool := filepath.Split(key)
+		m := tinyClassifier(t, tinyConfig(filepath.Clean(pos), pool), 7)
+		ck := &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}
+		if err := Save(filepath.Join(dir, filepath.Clean(pos)+"_"+pool), ck, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func tinyTokenizer(t testing.TB) *data.Tokenizer {
+	t.Helper()
+	v, err := data.NewVocabulary([]string{"the", "film", "is", "a", "gem", "dull", "!", "and", "not", "good"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := data.NewTokenizer(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// TestPaddingChangesNothing checks that a sequence scored alone, in a batch
+// padded to a longer compiled length, and next to longer sequences gives
+// the same logit: masking is exact.
+func TestPaddingChangesNothing(t *testing.T) {
+	for _, pos := range []string{"sinusoidal", "learned", "relative", "none"} {
+		for _, pool := range []string{"last", "mean", "max"} {
+			m := tinyClassifier(t, tinyConfig(pos, pool), 3)
+			all, err := m.Logits(goldenSeqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range goldenSeqs {
+				alone, err := m.Logits([][]int{s})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := math.Abs(float64(alone[0] - all[i])); d > 1e-6 {
+					t.Errorf("%s/%s: sequence %d alone gives %v, in a padded batch %v", pos, pool, i, alone[0], all[i])
+				}
+			}
+		}
+	}
+}
+
+func TestSaveLoadIsExact(t *testing.T) {
+	for _, pos := range []string{"sinusoidal", "learned", "relative", "none"} {
+		m := tinyClassifier(t, tinyConfig(pos, "mean"), 5)
+		dir := filepath.Join(t.TempDir(), "ck")
+		if err := Save(dir, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ck, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := m.Logits(goldenSeqs)
+		after, err := ck.Model.Logits(goldenSeqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range before {
+			if math.Float32bits(before[i]) != math.Float32bits(after[i]) {
+				t.Errorf("%s: logit %d after save and load = %v, want %v to the bit", pos, i, after[i], before[i])
+			}
+		}
+	}
+}
+
+func TestLoadRefuses(t *testing.T) {
+	m := tinyClassifier(t, tinyConfig("learned", "last"), 5)
+	good := filepath.Join(t.TempDir(), "good")
+	if err := Save(good, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}, nil); err != nil {
+		t.Fatal(err)
+	}
+	weights, _ := os.ReadFile(filepath.Join(good, ModelFile))
+	config, _ := os.ReadFile(filepath.Join(good, ConfigFile))
+	cases := []struct {
+		name   string
+		file   string
+		change func([]byte) []byte
+	}{
+		{"truncated weights", ModelFile, func(b []byte) []byte { return b[:len(b)-3] }},
+		{"altered weight", ModelFile, func(b []byte) []byte { b = append([]byte(nil), b...); b[len(b)-1] ^= 1; return b }},
+		{"empty weights", ModelFile, func(b []byte) []byte { return nil }},
+		{"format version", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"format_version": 1`, `"format_version": 2`) }},
+		{"hidden size", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"hidden": 4`, `"hidden": 5`) }},
+		{"vocabulary size", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"vocab_size": 12`, `"vocab_size": 13`) }},
+		{"positions", ConfigFile, func(b []byte) []byte {
+			return replaceOnce(t, b, `"pos_encoding": "learned"`, `"pos_encoding": "none"`)
+		}},
+		{"bad json", ConfigFile, func(b []byte) []byte { return b[:len(b)/2] }},
+	}
+	for _, c := range cases {
+		dir := filepath.Join(t.TempDir(), "ck")
+		os.MkdirAll(dir, 0o755)
+		for _, f := range []string{ConfigFile, TokenizerFile, ModelFile} {
+			b, _ := os.ReadFile(filepath.Join(good, f))
+			os.WriteFile(filepath.Join(dir, f), b, 0o644)
+		}
+		orig := weights
+		if c.file == ConfigFile {
+			orig = config
+		}
+		os.WriteFile(filepath.Join(dir, c.file), c.change(orig), 0o644)
+		if _, err := Load(dir); err == nil {
+			t.Errorf("%s: Load succeeded, want an error", c.name)
+		} else {
+			t.Logf("%s: %v", c.name, err)
+		}
+	}
+}
+
+func replaceOnce(t *testing.T, b []byte, old, new string) []byte {
+	t.Helper()
+	s := string(b)
+	i := indexOf(s, old)
+	if i < 0 {
+		t.Fatalf("%q not in %s", old, s)
+	}
+	return []byte(s[:i] + new + s[i+len(old):])
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestSaveReplacesAtomically(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ck")
+	m := tinyClassifier(t, tinyConfig("none", "last"), 1)
+	ck := &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}
+	if err := Save(dir, ck, nil); err != nil {
+		t.Fatal(err)
+	}
+	failing := func(tmp string) error { return os.ErrPermission }
+	if err := Save(dir, ck, failing); err == nil {
+		t.Fatal("Save with a failing extra writer succeeded")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Errorf("after a failed Save the parent holds %d entries, want only the old checkpoint", len(entries))
+	}
+	if _, err := Load(dir); err != nil {
+		t.Errorf("the old checkpoint is no longer readable: %v", err)
+	}
+}
+
+func TestPredictorConcurrent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ck")
+	m := tinyClassifier(t, tinyConfig("sinusoidal", "last"), 9)
+	if err := Save(dir, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadPredictor(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"the film is a gem!", "dull and not good", "", "a a a a a a a a a a a a a a", "unknown words here"}
+	want, err := p.Predict(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for r := 0; r < 20; r++ {
+				i := (g + r) % len(texts)
+				got, err := p.Predict(texts[i : i+1])
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got[0] != want[i] {
+					t.Errorf("goroutine %d: Predict(%q) = %+v, want %+v", g, texts[i], got[0], want[i])
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
