@@ -391,3 +391,39 @@ func ExampleFusedBiLSTM() {
 	fmt.Println(out.Shape())
 	// Output: (2, 3, 10)
 }
+
+// A nil mask means every token is real: the same output as a mask of ones.
+func TestFusedLSTMNilMask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	const B, T, In, H = 2, 4, 3, 2
+	xv := randomDense(rng, tensor.Float64, 1, B, T, In)
+	w := [3]*Param{
+		NewParam("wih", randomDense(rng, tensor.Float64, 0.5, 4*H, In), true),
+		NewParam("whh", randomDense(rng, tensor.Float64, 0.5, 4*H, H), true),
+		NewParam("bias", randomDense(rng, tensor.Float64, 0.5, 4*H), true),
+	}
+	var outs [2][]float64
+	for i, withMask := range []bool{false, true} {
+		g := NewGraph(tensor.Float64, false)
+		x := G.NewTensor(g.ExprGraph, tensor.Float64, 3, G.WithShape(B, T, In), G.WithName("x"), G.WithValue(xv))
+		var mask *G.Node
+		if withMask {
+			mask = G.NewTensor(g.ExprGraph, tensor.Float64, 2, G.WithShape(B, T), G.WithName("mask"),
+				G.WithValue(lengthsMask(tensor.Float64, T, []int{T, T})))
+		}
+		out, err := FusedLSTM(x, mask, g.Param(w[0]), g.Param(w[1]), g.Param(w[2]), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g.ExprGraph)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		outs[i] = toFloat64s(out.Value().Data())
+	}
+	for k := range outs[0] {
+		if outs[0][k] != outs[1][k] {
+			t.Fatalf("out[%d] = %g with no mask, %g with a mask of ones", k, outs[0][k], outs[1][k])
+		}
+	}
+}
