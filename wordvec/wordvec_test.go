@@ -404,6 +404,9 @@ func TestTrainReportsProgress(t *testing.T) {
 	corpus := clusteredCorpus(100)
 	opts := DefaultOptions()
 	opts.Dim, opts.Threads = 8, 2
+	if raceEnabled {
+		opts.Threads = 1
+	}
 	var last Progress
 	calls := 0
 	opts.Progress = func(p Progress) { last = p; calls++ }

@@ -90,7 +90,7 @@ func TestVectorsTrainOnDataForms(t *testing.T) {
 	tsv := filepath.Join(dir, "d.tsv")
 	os.WriteFile(tsv, []byte(strings.Repeat("1\tA good film.\n0\tA bad film!\n", 20)), 0o644)
 	out := filepath.Join(dir, "v.txt")
-	status, _, stderr := runVectors("vectors", "train", "--corpus", tsv, "--dim", "4", "--min-count", "1", "--out", out)
+	status, _, stderr := runVectors("vectors", "train", "--corpus", tsv, "--dim", "4", "--min-count", "1", "--threads", "1", "--out", out)
 	if status != 0 {
 		t.Fatalf("status %d: %s", status, stderr)
 	}
@@ -109,7 +109,7 @@ func TestVectorsTrainOnDataForms(t *testing.T) {
 func TestVectorsTrainOnRTPolarity(t *testing.T) {
 	path := shareddata.Path(t, "rt-polarity")
 	out := filepath.Join(t.TempDir(), "v.txt")
-	status, _, stderr := runVectors("vectors", "train", "--corpus", path, "--dim", "10", "--epochs", "1", "--out", out)
+	status, _, stderr := runVectors("vectors", "train", "--corpus", path, "--dim", "10", "--epochs", "1", "--threads", "1", "--out", out)
 	if status != 0 {
 		t.Fatalf("status %d: %s", status, stderr)
 	}
