@@ -134,7 +134,7 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 	}
 
 	// All input projections at once: z = x·Wihᵀ.
-	Gemm(false, true, B*S, G, in, 1, l.x, in, w.Wih, in, 0, l.z, G)
+	gemmWith(&l.ws, false, true, B*S, G, in, 1, l.x, in, w.Wih, in, 0, l.z, G)
 	packed := l.packRecurrent(true, H, G, w.Whh)
 
 	for s := 0; s < T; s++ {
@@ -280,11 +280,18 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 			db[j] += v
 		}
 	}
-	Gemm(true, false, G, in, B*S, 1, l.z, G, l.x, in, 1, dWih, in)
-	Gemm(true, false, G, H, B*S, 1, l.z, G, l.hs, H, 1, dWhh, H)
+	gemmWith(&l.ws, true, false, G, in, B*S, 1, l.z, G, l.x, in, 1, dWih, in)
+	gemmWith(&l.ws, true, false, G, H, B*S, 1, l.z, G, l.hs, H, 1, dWhh, H)
 	if dx != nil {
+		if packed { // pack Wih once for the B products
+			l.ws.b.pack(false, G, in, as32(w.Wih), in)
+		}
 		for b := 0; b < B; b++ {
-			Gemm(false, false, T, in, G, 1, l.z[(b*S+lo)*G:], G, w.Wih, in, 1, dx[b*T*in:], in)
+			if packed {
+				sgemmPacked(&l.ws, false, T, 1, as32(l.z[(b*S+lo)*G:]), G, &l.ws.b, 1, as32(dx[b*T*in:]), in)
+			} else {
+				Gemm(false, false, T, in, G, 1, l.z[(b*S+lo)*G:], G, w.Wih, in, 1, dx[b*T*in:], in)
+			}
 		}
 	}
 }

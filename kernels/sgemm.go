@@ -1,6 +1,9 @@
 package kernels
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // The float32 product on AVX2 machines: Goto-style blocking with packed
 // panels around a 6×16 register-blocked micro-kernel in assembly. gonum's
@@ -66,12 +69,32 @@ func growF32(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// sgemmAVX2 is Gemm for float32 on the micro-kernel.
+// sgemmAVX2 is Gemm for float32 on the micro-kernel, with scratch from a
+// pool.
 func sgemmAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	ws := gemmWorkspaces.Get().(*gemmWorkspace)
+	ws.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemmWorkspaces.Put(ws)
+}
+
+// gemm is Gemm for float32 on the micro-kernel with ws's scratch.
+func (ws *gemmWorkspace) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
 	ws.b.pack(transB, k, n, b, ldb)
 	sgemmPacked(ws, transA, m, alpha, a, lda, &ws.b, beta, c, ldc)
-	gemmWorkspaces.Put(ws)
+}
+
+// gemmWith is Gemm that, on the micro-kernel, takes its scratch from ws
+// rather than from the shared pool, so that a caller that owns a
+// workspace never allocates.
+func gemmWith[F Float](ws *gemmWorkspace, transA, transB bool, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+	if unsafe.Sizeof(alpha) == 4 && goKernel() && k > 0 && alpha != 0 {
+		ws.gemm(transA, transB, m, n, k, float32(alpha), as32(a), lda, as32(b), ldb, float32(beta), as32(c), ldc)
+		return
+	}
+	Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // sgemmPacked computes C = alpha*op(A)*B + beta*C with B packed already,
