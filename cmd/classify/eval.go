@@ -37,7 +37,7 @@ var evalCommand = command{
 			if err != nil {
 				return err
 			}
-			examples, err := data.Load(*path, data.LoadOptions{TextColumn: *textCol, LabelColumn: *labelCol})
+			examples, err := dataStore(e).Load(*path, data.LoadOptions{TextColumn: *textCol, LabelColumn: *labelCol})
 			if err != nil {
 				return err
 			}

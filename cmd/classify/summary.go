@@ -4,7 +4,6 @@ import (
 	"flag"
 	"math/rand"
 
-	"github.com/classify/classify/data"
 	"github.com/classify/classify/layers"
 	"github.com/classify/classify/models"
 	"gorgonia.org/tensor"
@@ -32,7 +31,7 @@ var summaryCommand = command{
 			} else {
 				dim := mf.dim
 				if *vectors != "" {
-					vec, err := data.LoadVectors(*vectors)
+					vec, err := dataStore(e).LoadVectors(*vectors)
 					if err != nil {
 						return err
 					}

@@ -82,15 +82,22 @@ func runTrain(e *env, o *trainOptions) error {
 		return usagef("--early-stopping %d: want 0 or more", o.patience)
 	}
 	opts := data.LoadOptions{TextColumn: o.textColumn, LabelColumn: o.labelColumn}
-	examples, err := data.Load(o.data, opts)
+	store := dataStore(e)
+	examples, err := store.Load(o.data, opts)
 	if err != nil {
 		return err
 	}
 	var testExamples []data.Example
 	if o.test != "" {
-		if testExamples, err = data.Load(o.test, opts); err != nil {
+		if testExamples, err = store.Load(o.test, opts); err != nil {
 			return err
 		}
+	}
+	if !isFile(o.data) {
+		// A folder or a dataset name lists one class after the other: the
+		// last fraction would hold one class only. Shuffle with the seed
+		// first, as Keras's text_dataset_from_directory does.
+		examples = data.Shuffle(examples, o.seed)
 	}
 	trainEx, valEx := data.SplitLast(examples, o.valSplit)
 	if len(trainEx) == 0 {
@@ -189,7 +196,7 @@ func newCheckpoint(e *env, o *trainOptions, texts []string) (*models.Checkpoint,
 	dim := o.model.dim
 	var emb *tensor.Dense
 	if o.vectors != "" {
-		vec, err := data.LoadVectors(o.vectors)
+		vec, err := dataStore(e).LoadVectors(o.vectors)
 		if err != nil {
 			return nil, err
 		}
@@ -248,4 +255,19 @@ func resumeCheckpoint(o *trainOptions) (*models.Checkpoint, train.History, error
 		}
 	}
 	return ck, history, nil
+}
+
+// dataStore resolves dataset and vectors names, drawing download progress
+// on the command's stderr.
+func dataStore(e *env) *data.Store {
+	s := data.DefaultStore()
+	s.Progress = e.stderr
+	return s
+}
+
+// isFile reports whether path names a regular file (not a folder or a
+// dataset name).
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
