@@ -81,6 +81,9 @@ func runTrain(e *env, o *trainOptions) error {
 	case o.patience < 0:
 		return usagef("--early-stopping %d: want 0 or more", o.patience)
 	}
+	if _, err := o.model.config(o.model.dim); err != nil {
+		return err
+	}
 	opts := data.LoadOptions{TextColumn: o.textColumn, LabelColumn: o.labelColumn}
 	store := dataStore(e)
 	examples, err := store.Load(o.data, opts)

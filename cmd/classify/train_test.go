@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/classify/classify/train"
+)
+
+// runCommand runs classify in process with stdin and returns its exit
+// status and output.
+func runCommand(stdin string, args ...string) (status int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	status = run(&env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut}, args)
+	return status, out.String(), errOut.String()
+}
+
+// sentimentTSV writes n labelled sentences whose label a word list decides,
+// so that a tiny model learns them in a few epochs.
+func sentimentTSV(t *testing.T, n int, seed int64) string {
+	t.Helper()
+	pos := []string{"good", "great", "fine", "lovely", "superb"}
+	neg := []string{"bad", "awful", "dull", "poor", "boring"}
+	filler := []string{"the", "film", "is", "a", "plot", "and", "it", "was", "very", "so"}
+	rng := rand.New(rand.NewSource(seed))
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		label := rng.Intn(2)
+		words := []string{}
+		for k := 0; k < 2+rng.Intn(8); k++ {
+			words = append(words, filler[rng.Intn(len(filler))])
+		}
+		cue := neg[rng.Intn(len(neg))]
+		if label == 1 {
+			cue = pos[rng.Intn(len(pos))]
+		}
+		at := rng.Intn(len(words) + 1)
+		words = append(words[:at], append([]string{cue}, words[at:]...)...)
+		fmt.Fprintf(&b, "%d\t%s!\n", label, strings.Join(words, " "))
+	}
+	path := filepath.Join(t.TempDir(), "data.tsv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// tinyTrain is the flag set of a fast training run.
+func tinyTrain(data, out string, extra ...string) []string {
+	return append([]string{"train", "--data", data, "--out", out, "--dim", "8", "--hidden", "8",
+		"--max-len", "16", "--batch-size", "16", "--lr", "0.01", "--seed", "3"}, extra...)
+}
+
+func TestTrainEvalPredict(t *testing.T) {
+	data := sentimentTSV(t, 400, 1)
+	test := sentimentTSV(t, 200, 2)
+	out := filepath.Join(t.TempDir(), "ck")
+	status, stdout, stderr := runCommand("", tinyTrain(data, out, "--epochs", "6", "--test", test, "--freeze-embeddings=false")...)
+	if status != 0 {
+		t.Fatalf("train exit %d: %s", status, stderr)
+	}
+	for _, f := range []string{"config.json", "tokenizer.json", "model.safetensors", "optimizer.safetensors", "history.json", "training.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("checkpoint lacks %s", f)
+		}
+	}
+	if !strings.Contains(stdout, "epoch 6/6") {
+		t.Errorf("train output lacks the plain epoch line:\n%s", stdout)
+	}
+	h, err := train.ReadJSON(filepath.Join(out, "history.json"))
+	if err != nil || len(h) != 6 {
+		t.Fatalf("history: %d epochs, %v; want 6", len(h), err)
+	}
+
+	status, stdout, stderr = runCommand("", "eval", "--checkpoint", out, "--data", test, "--json")
+	if status != 0 {
+		t.Fatalf("eval exit %d: %s", status, stderr)
+	}
+	var m train.Metrics
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+		t.Fatalf("eval --json: %v in %q", err, stdout)
+	}
+	if m.N != 200 || m.Accuracy < 0.9 {
+		t.Errorf("eval: %d examples, accuracy %.3f; want 200 and at least 0.9 on a task a word decides", m.N, m.Accuracy)
+	}
+
+	status, stdout, stderr = runCommand("a great film\nso dull and boring\n", "predict", "--checkpoint", out, "--json")
+	if status != 0 {
+		t.Fatalf("predict exit %d: %s", status, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("predict gave %d lines, want 2: %q", len(lines), stdout)
+	}
+	for i, want := range []int{1, 0} {
+		var p struct {
+			Text        string
+			Label       int
+			Probability float64
+		}
+		if err := json.Unmarshal([]byte(lines[i]), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Label != want || (p.Probability >= 0.5) != (want == 1) {
+			t.Errorf("predict %q = label %d p %.3f, want label %d", p.Text, p.Label, p.Probability, want)
+		}
+	}
+	status, stdout, _ = runCommand("", "predict", "--checkpoint", out, "a great film")
+	if status != 0 || !strings.HasPrefix(stdout, "1\t") || !strings.HasSuffix(stdout, "\ta great film\n") {
+		t.Errorf("plain predict = %d %q, want label<TAB>probability<TAB>text", status, stdout)
+	}
+
+	status, stdout, _ = runCommand("", "tokenize", "--checkpoint", out, "--json", "A GREAT film! unseen")
+	var tok struct {
+		IDs    []int
+		Tokens []string
+	}
+	if status != 0 || json.Unmarshal([]byte(stdout), &tok) != nil {
+		t.Fatalf("tokenize = %d %q", status, stdout)
+	}
+	if got, want := strings.Join(tok.Tokens, " "), "a great film ! [UNK]"; got != want || tok.IDs[4] != 1 {
+		t.Errorf("tokenize tokens = %q ids %v, want %q with [UNK] = 1", got, tok.IDs, want)
+	}
+
+	status, stdout, _ = runCommand("", "summary", "--checkpoint", out)
+	if status != 0 || !strings.Contains(stdout, "Trainable params:") {
+		t.Errorf("summary --checkpoint = %d %q", status, stdout)
+	}
+}
+
+// TestTrainIsDeterministic trains twice with one seed and compares the
+// weights to the byte and the history to the last digit (times aside).
+func TestTrainIsDeterministic(t *testing.T) {
+	data := sentimentTSV(t, 200, 4)
+	var weights [2][]byte
+	var histories [2]string
+	for i := range weights {
+		out := filepath.Join(t.TempDir(), "ck")
+		if status, _, stderr := runCommand("", tinyTrain(data, out, "--epochs", "2", "--dropout", "0.3")...); status != 0 {
+			t.Fatalf("train exit %d: %s", status, stderr)
+		}
+		weights[i], _ = os.ReadFile(filepath.Join(out, "model.safetensors"))
+		h, err := train.ReadJSON(filepath.Join(out, "history.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range h {
+			h[k].Seconds = 0
+		}
+		js, _ := json.Marshal(h)
+		histories[i] = string(js)
+	}
+	if !bytes.Equal(weights[0], weights[1]) {
+		t.Error("two runs with one seed wrote different weights")
+	}
+	if histories[0] != histories[1] {
+		t.Errorf("two runs with one seed wrote different histories:\n%s\n%s", histories[0], histories[1])
+	}
+}
+
+// TestTrainResume checks that 1 epoch, then 1 more with --from, gives the
+// weights of 2 epochs in one run: the optimizer state and the shuffling
+// resume where they stopped.
+func TestTrainResume(t *testing.T) {
+	data := sentimentTSV(t, 200, 5)
+	dir := t.TempDir()
+	two, one, resumed := filepath.Join(dir, "two"), filepath.Join(dir, "one"), filepath.Join(dir, "resumed")
+	for _, args := range [][]string{
+		tinyTrain(data, two, "--epochs", "2"),
+		tinyTrain(data, one, "--epochs", "1"),
+		{"train", "--from", one, "--data", data, "--out", resumed, "--epochs", "1", "--batch-size", "16", "--lr", "0.01", "--seed", "3"},
+	} {
+		if status, _, stderr := runCommand("", args...); status != 0 {
+			t.Fatalf("%v: exit %d: %s", args, status, stderr)
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(two, "model.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(resumed, "model.safetensors"))
+	if !bytes.Equal(a, b) {
+		t.Error("1 epoch + 1 resumed epoch gave other weights than 2 epochs")
+	}
+	h, err := train.ReadJSON(filepath.Join(resumed, "history.json"))
+	if err != nil || len(h) != 2 || h[1].Epoch != 2 {
+		t.Errorf("resumed history = %+v, %v; want epochs 1 and 2", h, err)
+	}
+}
+
+func TestTrainEpochsZeroAndFineTune(t *testing.T) {
+	data := sentimentTSV(t, 100, 6)
+	dir := t.TempDir()
+	initial, tuned := filepath.Join(dir, "initial"), filepath.Join(dir, "tuned")
+	if status, _, stderr := runCommand("", tinyTrain(data, initial, "--epochs", "0")...); status != 0 {
+		t.Fatalf("--epochs 0: exit %d: %s", status, stderr)
+	}
+	status, stdout, stderr := runCommand("", "train", "--from", initial, "--data", data, "--out", tuned, "--epochs", "1", "--freeze-embeddings=false", "--lr", "0.0005")
+	if status != 0 {
+		t.Fatalf("fine-tune: exit %d: %s", status, stderr)
+	}
+	if !strings.Contains(stdout, "0 frozen parameters") {
+		t.Errorf("fine-tuning should train the embedding too:\n%s", stdout)
+	}
+	if status, _, stderr := runCommand("", "train", "--from", initial, "--data", data, "--out", tuned, "--hidden", "4"); status != 2 || !strings.Contains(stderr, "--hidden") {
+		t.Errorf("--from with --hidden: exit %d %q, want 2 naming the flag", status, stderr)
+	}
+}
+
+func TestTrainRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.tsv")
+	os.WriteFile(bad, []byte("1\tfine\nmaybe\tnot a label\n"), 0o644)
+	out := filepath.Join(dir, "ck")
+	cases := []struct {
+		args   []string
+		status int
+		want   string
+	}{
+		{[]string{"train", "--data", bad, "--out", out}, 1, "bad.tsv:2"},
+		{[]string{"train", "--out", out}, 2, "--data is required"},
+		{[]string{"train", "--data", bad, "--pool", "median", "--out", out}, 2, "pool"},
+		{[]string{"train", "--data", filepath.Join(dir, "missing.tsv"), "--out", out}, 1, "missing.tsv"},
+		{[]string{"eval", "--checkpoint", dir, "--data", bad}, 1, "not a checkpoint"},
+		{[]string{"predict", "--checkpoint", filepath.Join(dir, "nothing"), "x"}, 1, "nothing"},
+	}
+	for _, c := range cases {
+		status, _, stderr := runCommand("", c.args...)
+		if status != c.status || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d naming %q", c.args, status, stderr, c.status, c.want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed run left a checkpoint behind")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("a failed run left files behind: %d entries", len(entries))
+	}
+}
+
+func TestSummaryKerasCounts(t *testing.T) {
+	status, stdout, stderr := runCommand("", "summary", "--vocab-size", "10000", "--dim", "100", "--hidden", "128")
+	if status != 0 {
+		t.Fatalf("summary exit %d: %s", status, stderr)
+	}
+	for _, want := range []string{"1000000", "234496", "257", "Trainable params: 234,753", "Non-trainable params: 1,000,000"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+}
