@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // env is what a command may touch of the outside world, so that tests can
@@ -79,6 +80,10 @@ func run(e *env, args []string) int {
 			return 0
 		}
 		name, _ := commandName(args[1:])
+		if name == "vectors" {
+			printGroup(e.stdout, cmds, "vectors ")
+			return 0
+		}
 		c, ok := cmds[name]
 		if !ok {
 			fmt.Fprintf(e.stderr, "classify: unknown command %q\n", name)
@@ -88,6 +93,11 @@ func run(e *env, args []string) int {
 		return 0
 	}
 	name, rest := commandName(args)
+	if name == "vectors" {
+		fmt.Fprintln(e.stderr, "classify vectors: a subcommand is required")
+		printGroup(e.stderr, cmds, "vectors ")
+		return 2
+	}
 	c, ok := cmds[name]
 	if !ok {
 		fmt.Fprintf(e.stderr, "classify: unknown command %q (see classify help)\n", name)
@@ -140,6 +150,21 @@ func printOverview(w io.Writer, cmds map[string]command) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run \"classify help COMMAND\" for a command's flags.")
+}
+
+// printGroup lists the commands whose names start with prefix.
+func printGroup(w io.Writer, cmds map[string]command, prefix string) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		if strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-18s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun \"classify help %sSUBCOMMAND\" for a subcommand's flags.\n", prefix)
 }
 
 // printHelp prints a command's summary, usage, every flag with its default,
