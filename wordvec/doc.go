@@ -8,7 +8,7 @@
 // by descending count, ties by byte order, rare words dropped). The second
 // pass keeps the text as compact vocabulary ids in a Corpus (word2vec) or
 // counts it into a sparse Cooccurrence matrix (GloVe). Train and
-// TrainGloVe fit vectors with the Options asked for and return Vectors,
+// TrainGloVe fit vectors with the Options asked for and return data.Vectors,
 // which WriteText and SaveText write in GloVe text format, most frequent
 // word first, for data.LoadVectors and "classify train --vectors". An
 // Index answers nearest-neighbour and analogy queries by cosine

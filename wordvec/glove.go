@@ -1,6 +1,8 @@
 package wordvec
 
 import (
+	"github.com/classify/classify/data"
+
 	"errors"
 	"fmt"
 	"math"
@@ -100,7 +102,7 @@ func isNaNOrInf(x float32) bool { return x != x || x > math.MaxFloat32 || x < -m
 // symmetric matrix) in one shuffled order drawn from opts.Seed, as
 // glove.c's shuffle does once, and the result is the sum of each word's
 // word and context vectors (glove.c's -model 2).
-func TrainGloVe(vocab *Vocabulary, x *Cooccurrence, opts Options) (*Vectors, error) {
+func TrainGloVe(vocab *Vocabulary, x *Cooccurrence, opts Options) (*data.Vectors, error) {
 	opts.Method = GloVe
 	if err := opts.Check(); err != nil {
 		return nil, err
@@ -165,9 +167,9 @@ func (g *glove) worker(x *Cooccurrence, part []uint32, tr *tracker) {
 }
 
 // vectors returns word plus context vector for every word.
-func (g *glove) vectors(vocab *Vocabulary) *Vectors {
+func (g *glove) vectors(vocab *Vocabulary) *data.Vectors {
 	d := g.dim
-	out := &Vectors{Words: vocab.Words, Dim: d, Values: make([]float32, vocab.Len()*d)}
+	out := &data.Vectors{Words: vocab.Words, Dim: d, Values: make([]float32, vocab.Len()*d)}
 	for i := range vocab.Len() {
 		w, _ := g.row(i)
 		c, _ := g.row(g.vocab + i)

@@ -136,16 +136,3 @@ type Progress struct {
 	// Elapsed is the time since training started.
 	Elapsed time.Duration
 }
-
-// Vectors are trained word vectors, the layout of data.Vectors.
-type Vectors struct {
-	// Words holds the words, most frequent first.
-	Words []string
-	// Dim is the dimension of each vector.
-	Dim int
-	// Values holds len(Words) rows of Dim values, row-major.
-	Values []float32
-}
-
-// Vector returns row i.
-func (v *Vectors) Vector(i int) []float32 { return v.Values[i*v.Dim : (i+1)*v.Dim] }

@@ -1,6 +1,8 @@
 package wordvec
 
 import (
+	"github.com/classify/classify/data"
+
 	"bufio"
 	"fmt"
 	"io"
@@ -13,7 +15,7 @@ import (
 // WriteText writes v in GloVe text format: one line a word, the word then
 // its Dim values separated by spaces, in v's order. Values are written in
 // the shortest form that reads back to the same float32.
-func WriteText(w io.Writer, v *Vectors) error {
+func WriteText(w io.Writer, v *data.Vectors) error {
 	if len(v.Values) != len(v.Words)*v.Dim {
 		return fmt.Errorf("vectors hold %d values, want %d words × %d", len(v.Values), len(v.Words), v.Dim)
 	}
@@ -38,7 +40,7 @@ func WriteText(w io.Writer, v *Vectors) error {
 
 // SaveText writes v to path in GloVe text format, atomically: to a
 // temporary file beside it, renamed into place once complete.
-func SaveText(path string, v *Vectors) (err error) {
+func SaveText(path string, v *data.Vectors) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err

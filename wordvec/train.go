@@ -1,12 +1,16 @@
 package wordvec
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/classify/classify/data"
+)
 
 // Train fits word vectors of opts.Method to the corpus c and returns them
 // in the vocabulary's order, most frequent word first. For GloVe it counts
 // the co-occurrences of c first; TrainGloVe starts from a matrix counted
 // elsewhere.
-func Train(c *Corpus, opts Options) (*Vectors, error) {
+func Train(c *Corpus, opts Options) (*data.Vectors, error) {
 	if err := opts.Check(); err != nil {
 		return nil, err
 	}
@@ -20,5 +24,5 @@ func Train(c *Corpus, opts Options) (*Vectors, error) {
 	}
 	m := newWord2Vec(c, opts)
 	m.train(c)
-	return &Vectors{Words: c.Vocab.Words, Dim: opts.Dim, Values: m.in}, nil
+	return &data.Vectors{Words: c.Vocab.Words, Dim: opts.Dim, Values: m.in}, nil
 }

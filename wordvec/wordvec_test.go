@@ -1,6 +1,8 @@
 package wordvec
 
 import (
+	"github.com/classify/classify/data"
+
 	"bytes"
 	"fmt"
 	"math"
@@ -444,7 +446,7 @@ func TestOptionsAreChecked(t *testing.T) {
 }
 
 func TestWriteTextRoundTrip(t *testing.T) {
-	v := &Vectors{Words: []string{"the", "é", "[x]"}, Dim: 2,
+	v := &data.Vectors{Words: []string{"the", "é", "[x]"}, Dim: 2,
 		Values: []float32{0.1, -2.5e-8, 3, float32(math.Pi), 1e30, -0}}
 	path := filepath.Join(t.TempDir(), "v.txt")
 	if err := SaveText(path, v); err != nil {
@@ -479,13 +481,13 @@ func TestWriteTextRoundTrip(t *testing.T) {
 
 func TestWriteTextRefusesBadWords(t *testing.T) {
 	for _, w := range []string{"", "a b", "tab\there"} {
-		v := &Vectors{Words: []string{w}, Dim: 1, Values: []float32{1}}
+		v := &data.Vectors{Words: []string{w}, Dim: 1, Values: []float32{1}}
 		if err := WriteText(&bytes.Buffer{}, v); err == nil {
 			t.Errorf("WriteText accepted the word %q", w)
 		}
 	}
 	path := filepath.Join(t.TempDir(), "v.txt")
-	if err := SaveText(path, &Vectors{Words: []string{"a b"}, Dim: 1, Values: []float32{1}}); err == nil {
+	if err := SaveText(path, &data.Vectors{Words: []string{"a b"}, Dim: 1, Values: []float32{1}}); err == nil {
 		t.Errorf("SaveText accepted a word with a space")
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {

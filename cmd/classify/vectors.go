@@ -95,7 +95,7 @@ func trainVectors(e *env, path string, lopts data.LoadOptions, minCount int, opt
 	if !e.terminal {
 		opts.ProgressEvery = 10 * time.Second
 	}
-	var vec *wordvec.Vectors
+	var vec *data.Vectors
 	if opts.Method == wordvec.GloVe {
 		x, err := src.Cooccurrence(vocab, opts.Window)
 		if err != nil {
