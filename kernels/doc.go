@@ -16,5 +16,8 @@
 // input projections of all steps are one product, each step is one
 // recurrent product plus fused gate arithmetic, and Backward is
 // hand-written backpropagation through time whose weight and input
-// gradients are again products over all steps at once.
+// gradients are again products over all steps at once. Infer is the
+// forward pass for prediction: the same outputs without the per-step
+// history that Backward needs, in memory that does not grow with the
+// sequence length.
 package kernels

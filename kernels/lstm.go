@@ -164,6 +164,71 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 	}
 }
 
+// inferChunk is the number of steps whose input projections Infer
+// computes in one product: enough rows to keep the product efficient, few
+// enough to keep the buffers small.
+const inferChunk = 16
+
+// Infer runs the LSTM forward as Forward does, with the same arguments
+// and the same output, but keeps nothing for a backward pass: it holds the
+// gate rows of inferChunk steps and the carried states, O(B·(In+4H))
+// memory instead of Forward's O(B·T·(In+7H)). It is the pass for
+// prediction. A Backward after Infer does nothing.
+func (l *LSTM[F]) Infer(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool, out []F, ldOut int) {
+	in, H := w.In, w.Hidden
+	G := 4 * H
+	l.ready = false
+	if B <= 0 || T <= 0 {
+		return
+	}
+	l.hidden, l.steps, l.reverse = H, T, reverse
+	C := min(inferChunk, T)
+	l.x = grow(l.x, C*B*in)
+	l.z = grow(l.z, C*B*G)
+	l.hs = grow(l.hs, B*H)
+	l.cs = grow(l.cs, B*H)
+	l.tc = grow(l.tc, H)
+	l.zeros = grow(l.zeros, H)
+	clear(l.hs)
+	clear(l.cs)
+	clear(l.zeros)
+	h, c := l.hs, l.cs
+	packed := l.packRecurrent(true, H, G, w.Whh)
+	for s0 := 0; s0 < T; s0 += C {
+		n := min(C, T-s0)
+		// The inputs of n steps, step-major, so that step k's B rows of
+		// z are contiguous: z = x·Wihᵀ for all of them at once.
+		for k := 0; k < n; k++ {
+			t := l.step(s0 + k)
+			for b := 0; b < B; b++ {
+				copy(l.x[(k*B+b)*in:(k*B+b+1)*in], x[(b*T+t)*in:(b*T+t+1)*in])
+			}
+		}
+		gemmWith(&l.ws, false, true, n*B, G, in, 1, l.x, in, w.Wih, in, 0, l.z, G)
+		for k := 0; k < n; k++ {
+			t := l.step(s0 + k)
+			z := l.z[k*B*G : (k+1)*B*G]
+			if s0+k > 0 { // z += h·Whhᵀ
+				if packed {
+					sgemmPacked(&l.ws, false, B, 1, as32(h), H, &l.whh, 1, as32(z), G)
+				} else {
+					Gemm(false, true, B, G, H, 1, h, H, w.Whh, H, 1, z, G)
+				}
+			}
+			for b := 0; b < B; b++ {
+				hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
+				if mask[b*T+t] != 0 {
+					// In place: element j of the new state reads only
+					// element j of the old one, and the product above
+					// has read h.
+					cellForward(z[b*G:(b+1)*G], w.Bias[:G], cb, cb, l.tc, hb, l.zeros)
+				}
+				copy(out[(b*T+t)*ldOut:(b*T+t)*ldOut+H], hb)
+			}
+		}
+	}
+}
+
 // packRecurrent packs op(Whh), k×n, for the per-step products when they
 // run on the Go micro-kernel, and says whether they do.
 func (l *LSTM[F]) packRecurrent(trans bool, k, n int, whh []F) bool {

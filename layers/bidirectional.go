@@ -86,10 +86,13 @@ func (b *Bidirectional) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	}
 	f, k := b.ForwardLayer, b.BackwardLayer
 	if b.Merge == MergeConcat && !f.unrolled && !k.unrolled && f.hidden == k.hidden {
-		// Both directions in one node, on two goroutines.
-		seq, err := FusedBiLSTM(x, mask,
-			[3]*G.Node{g.Param(f.WeightIH), g.Param(f.WeightHH), g.Param(f.Bias)},
-			[3]*G.Node{g.Param(k.WeightIH), g.Param(k.WeightHH), g.Param(k.Bias)})
+		// Both directions in one node, on two goroutines. Training on
+		// frozen embeddings with fixed positions, nothing needs the
+		// gradient of x: the backward pass skips it.
+		inputGrad := !g.Training || trainableUpstream(g, x)
+		seq, err := applyLSTM(x, mask, [][3]*G.Node{
+			{g.Param(f.WeightIH), g.Param(f.WeightHH), g.Param(f.Bias)},
+			{g.Param(k.WeightIH), g.Param(k.WeightHH), g.Param(k.Bias)}}, []bool{false, true}, inputGrad)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.name, err)
 		}
@@ -111,6 +114,38 @@ func (b *Bidirectional) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("%s: %w", b.name, err)
 	}
 	return y, nil
+}
+
+// trainableUpstream reports whether n is, or is computed from, a trainable
+// parameter of g: only then does the backward pass need n's gradient.
+func trainableUpstream(g *Graph, n *G.Node) bool {
+	_, params := g.Trainable()
+	if len(params) == 0 {
+		return false
+	}
+	trainable := make(map[*G.Node]bool, len(params))
+	for _, p := range params {
+		trainable[p] = true
+	}
+	seen := map[*G.Node]bool{}
+	stack := []*G.Node{n}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if trainable[n] {
+			return true
+		}
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		for it := g.From(n.ID()); it.Next(); {
+			if c, ok := it.Node().(*G.Node); ok {
+				stack = append(stack, c)
+			}
+		}
+	}
+	return false
 }
 
 // merge combines two outputs of the same shape but for the last axis.

@@ -23,9 +23,11 @@ import (
 //
 // The whole sequence runs in the kernels package, and its gradient is one
 // backpropagation-through-time node; it works with Gorgonia's TapeMachine
-// in float32 and float64. The mask gets no gradient.
+// in float32 and float64. The mask gets no gradient. A node that is never
+// differentiated (a graph for prediction) runs the kernels' Infer, which
+// keeps nothing for a backward pass.
 func FusedLSTM(x, mask, wih, whh, bias *G.Node, reverse bool) (*G.Node, error) {
-	return applyLSTM(x, mask, [][3]*G.Node{{wih, whh, bias}}, []bool{reverse})
+	return applyLSTM(x, mask, [][3]*G.Node{{wih, whh, bias}}, []bool{reverse}, true)
 }
 
 // FusedBiLSTM runs both directions of a bidirectional LSTM at once, on two
@@ -33,10 +35,13 @@ func FusedLSTM(x, mask, wih, whh, bias *G.Node, reverse bool) (*G.Node, error) {
 // direction's in [:,:,0:H], the backward direction's in [:,:,H:2H]. fwd and
 // bwd hold each direction's wih, whh and bias as FusedLSTM takes them.
 func FusedBiLSTM(x, mask *G.Node, fwd, bwd [3]*G.Node) (*G.Node, error) {
-	return applyLSTM(x, mask, [][3]*G.Node{fwd, bwd}, []bool{false, true})
+	return applyLSTM(x, mask, [][3]*G.Node{fwd, bwd}, []bool{false, true}, true)
 }
 
-func applyLSTM(x, mask *G.Node, weights [][3]*G.Node, reverse []bool) (*G.Node, error) {
+// applyLSTM builds the node. Without inputGrad the backward pass skips the
+// gradient of x (about a sixth of its work) and hands out zeros for it:
+// for callers that know nothing trainable lies upstream of x.
+func applyLSTM(x, mask *G.Node, weights [][3]*G.Node, reverse []bool, inputGrad bool) (*G.Node, error) {
 	if x == nil {
 		return nil, fmt.Errorf("fused lstm: nil input")
 	}
@@ -79,9 +84,9 @@ func applyLSTM(x, mask *G.Node, weights [][3]*G.Node, reverse []bool) (*G.Node, 
 	}
 	op := &lstmOp{reverse: reverse, in: in, hidden: hidden}
 	if dt == tensor.Float32 {
-		op.run = &lstmRun[float32]{dirs: make([]lstmDirection[float32], len(reverse)), reverse: reverse}
+		op.run = &lstmRun[float32]{dirs: make([]lstmDirection[float32], len(reverse)), reverse: reverse, inputGrad: inputGrad}
 	} else {
-		op.run = &lstmRun[float64]{dirs: make([]lstmDirection[float64], len(reverse)), reverse: reverse}
+		op.run = &lstmRun[float64]{dirs: make([]lstmDirection[float64], len(reverse)), reverse: reverse, inputGrad: inputGrad}
 	}
 	return G.ApplyOp(op, children...)
 }
@@ -102,11 +107,16 @@ type lstmRunner interface {
 	// grad returns the gradient of weight i of direction d (wih, whh,
 	// bias) that the last backward pass computed.
 	grad(d, i int) (G.Value, error)
+	// differentiated tells the run that a backward node follows it, so
+	// that its forward pass keeps what backward needs.
+	differentiated()
 }
 
 // lstmDirection is one direction's kernel state, weights and gradients.
 type lstmDirection[F kernels.Float] struct {
-	lstm    kernels.LSTM[F]
+	// lstm is borrowed from lstmStates from the forward pass to the end of
+	// the backward pass, or for the forward pass alone without one.
+	lstm    *kernels.LSTM[F]
 	weights kernels.LSTMWeights[F]
 	grads   [3]*tensor.Dense // dWih, dWhh, dBias
 	dx      []F              // this direction's share of dx, when it is not the first
@@ -123,6 +133,83 @@ type lstmRun[F kernels.Float] struct {
 	b, t, in, h int
 	out, dx     *tensor.Dense
 	ready       bool // forward ran; backward may follow
+	training    bool // a backward node follows: forward keeps its state
+	inputGrad   bool // backward computes the gradient of x
+}
+
+func (r *lstmRun[F]) differentiated() { r.training = true }
+
+// lstmStateList is a free list of the kernels' LSTM states. Those hold
+// buffers of O(B·T·(In+7H)) floats; a model keeps a graph, hence a fused
+// node, per batch shape, but runs one at a time, so borrowing the state
+// for a pass rather than keeping one per node makes a model's memory the
+// largest shape's instead of the sum over all shapes. Replicas running at
+// once borrow one each.
+type lstmStateList[F kernels.Float] struct {
+	mu   sync.Mutex
+	free []*kernels.LSTM[F]
+}
+
+// lstmStatesKept bounds the idle states kept for reuse.
+const lstmStatesKept = 8
+
+var (
+	lstmStates32 lstmStateList[float32]
+	lstmStates64 lstmStateList[float64]
+)
+
+// lstmStates returns the free list of element type F.
+func lstmStates[F kernels.Float]() *lstmStateList[F] {
+	if l, ok := any(&lstmStates32).(*lstmStateList[F]); ok {
+		return l
+	}
+	if l, ok := any(&lstmStates64).(*lstmStateList[F]); ok {
+		return l
+	}
+	return nil
+}
+
+func (l *lstmStateList[F]) get() *kernels.LSTM[F] {
+	if l == nil {
+		return new(kernels.LSTM[F])
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.free); n > 0 {
+		s := l.free[n-1]
+		l.free = l.free[:n-1]
+		return s
+	}
+	return new(kernels.LSTM[F])
+}
+
+func (l *lstmStateList[F]) put(s *kernels.LSTM[F]) {
+	if l == nil || s == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.free) < lstmStatesKept {
+		l.free = append(l.free, s)
+	}
+}
+
+// borrow gives every direction a kernel state, unless it holds one from a
+// forward pass whose backward pass never came.
+func (r *lstmRun[F]) borrow() {
+	for d := range r.dirs {
+		if r.dirs[d].lstm == nil {
+			r.dirs[d].lstm = lstmStates[F]().get()
+		}
+	}
+}
+
+// giveBack returns the directions' kernel states to the free list.
+func (r *lstmRun[F]) giveBack() {
+	for d := range r.dirs {
+		lstmStates[F]().put(r.dirs[d].lstm)
+		r.dirs[d].lstm = nil
+	}
 }
 
 // lstmData returns the elements of v, which must be a float tensor of type F,
@@ -189,6 +276,15 @@ func (r *lstmRun[F]) forward(vs []G.Value) (G.Value, error) {
 	nd := len(r.dirs)
 	r.out = lstmReuse[F](r.out, B, T, nd*H)
 	out := r.out.Data().([]F)
+	r.borrow()
+	if !r.training {
+		r.parallel(func(d int) {
+			dir := &r.dirs[d]
+			dir.lstm.Infer(&dir.weights, x, mask, B, T, r.reverse[d], out[d*H:], nd*H)
+		})
+		r.giveBack()
+		return r.out, nil
+	}
 	r.parallel(func(d int) {
 		dir := &r.dirs[d]
 		dir.lstm.Forward(&dir.weights, x, mask, B, T, r.reverse[d], out[d*H:], nd*H)
@@ -229,9 +325,14 @@ func (r *lstmRun[F]) backward(dOut G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.dx = lstmReuse[F](r.dx, B, T, in)
-	dx := r.dx.Data().([]F)
-	clear(dx)
+	if r.dx == nil || !r.dx.Shape().Eq(tensor.Shape{B, T, in}) {
+		r.dx = lstmReuse[F](nil, B, T, in) // zeros, and stays so without inputGrad
+	}
+	var dx []F
+	if r.inputGrad {
+		dx = r.dx.Data().([]F)
+		clear(dx)
+	}
 	shapes := [3][]int{{4 * H, in}, {4 * H, H}, {4 * H}}
 	for d := range r.dirs {
 		dir := &r.dirs[d]
@@ -239,7 +340,7 @@ func (r *lstmRun[F]) backward(dOut G.Value) (G.Value, error) {
 			dir.grads[i] = lstmReuse[F](dir.grads[i], shapes[i]...)
 			clear(dir.grads[i].Data().([]F))
 		}
-		if d > 0 {
+		if d > 0 && r.inputGrad {
 			if cap(dir.dx) < len(dx) {
 				dir.dx = make([]F, len(dx))
 			}
@@ -250,13 +351,14 @@ func (r *lstmRun[F]) backward(dOut G.Value) (G.Value, error) {
 	r.parallel(func(d int) {
 		dir := &r.dirs[d]
 		ddx := dx
-		if d > 0 {
+		if d > 0 && r.inputGrad {
 			ddx = dir.dx
 		}
 		dir.lstm.Backward(&dir.weights, g[d*H:], nd*H, ddx,
 			dir.grads[0].Data().([]F), dir.grads[1].Data().([]F), dir.grads[2].Data().([]F))
 	})
-	for d := 1; d < nd; d++ {
+	r.giveBack()
+	for d := 1; d < nd && r.inputGrad; d++ {
 		for i, v := range r.dirs[d].dx {
 			dx[i] += v
 		}
@@ -355,6 +457,7 @@ func (op *lstmOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	if len(inputs) != op.Arity() {
 		return nil, fmt.Errorf("fused lstm: %d inputs, want %d", len(inputs), op.Arity())
 	}
+	op.run.differentiated()
 	bptt, err := G.ApplyOp(&lstmBackwardOp{lstmOp: op, xShape: inputs[0].Shape().Clone()}, grad, output)
 	if err != nil {
 		return nil, fmt.Errorf("fused lstm backward: %w", err)
