@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -111,16 +112,22 @@ func ParseLabel(s string) (int, error) {
 	return 0, fmt.Errorf("label %q is not 0/1, neg/pos or negative/positive", s)
 }
 
-// SplitLast splits ex as Keras's validation_split does: val is the last
-// fraction of the examples (rounded down), train the rest. Both share ex's
-// backing array.
+// SplitLast splits ex as Keras's validation_split does: the first
+// SplitPoint(len(ex), fraction) examples train, the rest validate. Both
+// share ex's backing array.
 func SplitLast(ex []Example, fraction float64) (train, val []Example) {
-	if fraction <= 0 {
-		return ex, nil
-	}
-	n := len(ex) - int(float64(len(ex))*fraction)
-	n = max(0, min(n, len(ex)))
+	n := SplitPoint(len(ex), fraction)
 	return ex[:n], ex[n:]
+}
+
+// SplitPoint is the number of training examples that Keras's
+// validation_split keeps of n: floor(n*(1-fraction)), all of them for a
+// fraction of 0 or less, none for 1 or more.
+func SplitPoint(n int, fraction float64) int {
+	if fraction <= 0 {
+		return n
+	}
+	return max(0, min(n, int(math.Floor(float64(n)*(1-fraction)))))
 }
 
 // Shuffle returns a copy of ex in the order of rand.New(rand.NewSource(seed)).Perm.

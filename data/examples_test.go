@@ -39,7 +39,7 @@ func TestSplitLast(t *testing.T) {
 	tests := []struct {
 		fraction      float64
 		ntrain, first int
-	}{{0.1, 9, 9}, {0.25, 8, 8}, {0, 10, -1}, {1, 0, 0}}
+	}{{0.1, 9, 9}, {0.25, 7, 7}, {0, 10, -1}, {1, 0, 0}} // Keras: int(10*(1-0.25)) = 7
 	for _, tt := range tests {
 		train, val := SplitLast(ex, tt.fraction)
 		if len(train) != tt.ntrain || len(train)+len(val) != 10 || (len(val) > 0 && val[0].Label != tt.first) {
@@ -184,5 +184,28 @@ func TestDecodeWindows1252(t *testing.T) {
 		if got := DecodeWindows1252([]byte(tt.in)); got != tt.want {
 			t.Errorf("DecodeWindows1252(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestSplitPointMatchesKeras pins SplitPoint to Keras's
+// int(n * (1. - validation_split)), computed in Python for these cases.
+func TestSplitPointMatchesKeras(t *testing.T) {
+	cases := []struct {
+		n        int
+		fraction float64
+		want     int
+	}{
+		{100, 0.29, 71}, {100, 0.1, 90}, {8529, 0.1, 7676}, {10, 0.3, 7}, {7, 0.5, 3},
+		{10, 0, 10}, {10, -1, 10}, {10, 1, 0}, {0, 0.1, 0},
+	}
+	for _, c := range cases {
+		if got := SplitPoint(c.n, c.fraction); got != c.want {
+			t.Errorf("SplitPoint(%d, %v) = %d, want %d", c.n, c.fraction, got, c.want)
+		}
+	}
+	ex := make([]Example, 100)
+	train, val := SplitLast(ex, 0.29)
+	if len(train) != 71 || len(val) != 29 {
+		t.Errorf("SplitLast(100 examples, 0.29) = %d/%d, want 71/29", len(train), len(val))
 	}
 }

@@ -321,9 +321,8 @@ func forwardAll(model Model, seqs [][]int, labels []float32, batchSize int) ([]f
 	return logits, lossSum / float64(max(len(seqs), 1)), nil
 }
 
-// ValidationSplit splits examples as Keras's validation_split: the last
-// fraction of them, after floor(n*(1-fraction)) training examples, are the
-// validation examples. The slices share the inputs' arrays.
+// ValidationSplit splits examples as Keras's validation_split, at
+// data.SplitPoint: the last fraction of them are the validation examples. The slices share the inputs' arrays.
 func ValidationSplit(seqs [][]int, labels []float32, fraction float64) (trainSeqs [][]int, trainLabels []float32, valSeqs [][]int, valLabels []float32, err error) {
 	if len(seqs) != len(labels) {
 		return nil, nil, nil, nil, fmt.Errorf("validation split: %d sequences for %d labels", len(seqs), len(labels))
@@ -331,7 +330,7 @@ func ValidationSplit(seqs [][]int, labels []float32, fraction float64) (trainSeq
 	if !(fraction >= 0 && fraction < 1) {
 		return nil, nil, nil, nil, fmt.Errorf("validation split %v, want a fraction in [0, 1)", fraction)
 	}
-	at := int(math.Floor(float64(len(seqs)) * (1 - fraction)))
+	at := data.SplitPoint(len(seqs), fraction)
 	if fraction > 0 && (at == 0 || at == len(seqs)) {
 		return nil, nil, nil, nil, fmt.Errorf("validation split %v of %d examples leaves one side empty", fraction, len(seqs))
 	}
