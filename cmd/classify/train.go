@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"math/rand"
 	"os"
 	"os/signal"
@@ -100,7 +101,7 @@ func runTrain(e *env, o *trainOptions) error {
 		// A folder or a dataset name lists one class after the other: the
 		// last fraction would hold one class only. Shuffle with the seed
 		// first, as Keras's text_dataset_from_directory does.
-		examples = data.Shuffle(examples, o.seed)
+		examples = data.Shuffle(examples, seedFor(o.seed, "split"))
 	}
 	trainEx, valEx := data.SplitLast(examples, o.valSplit)
 	if len(trainEx) == 0 {
@@ -203,12 +204,12 @@ func newCheckpoint(e *env, o *trainOptions, texts []string) (*models.Checkpoint,
 		if err != nil {
 			return nil, err
 		}
-		matrix, found := data.EmbeddingMatrix(vocab, vec, o.seed)
+		matrix, found := data.EmbeddingMatrix(vocab, vec, seedFor(o.seed, "embedding"))
 		dim = vec.Dim
 		emb = tensor.New(tensor.WithShape(vocab.Len(), dim), tensor.WithBacking(matrix))
 		fmt.Fprintf(e.stdout, "vectors %s: %d-dimensional, %d of %d words found\n", o.vectors, dim, found, vocab.Len()-2)
 	} else {
-		emb = layers.RandomEmbedding(vocab.Len(), dim, tensor.Float32, rand.New(rand.NewSource(o.seed)))
+		emb = layers.RandomEmbedding(vocab.Len(), dim, tensor.Float32, rand.New(rand.NewSource(seedFor(o.seed, "embedding"))))
 	}
 	cfg, err := o.model.config(dim)
 	if err != nil {
@@ -273,4 +274,13 @@ func dataStore(e *env) *data.Store {
 func isFile(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular()
+}
+
+// seedFor derives the seed of one use of --seed. Two math/rand generators
+// seeded alike draw the same numbers, so the embedding's random rows, the
+// layers' initial weights and the shuffles each get a stream of their own.
+func seedFor(seed int64, use string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(use))
+	return seed ^ int64(h.Sum64())
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/classify/classify/models"
 	"github.com/classify/classify/train"
 )
 
@@ -252,4 +254,46 @@ func TestSummaryKerasCounts(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, stdout)
 		}
 	}
+}
+
+// TestSeedStreamsDiffer checks that the embedding's random rows and the
+// LSTM's initial weights are not drawn from one stream: with one stream,
+// row 1 of the embedding was a scaled copy of the same cells of
+// lstm.weight_ih_l0.
+func TestSeedStreamsDiffer(t *testing.T) {
+	data := sentimentTSV(t, 50, 7)
+	out := filepath.Join(t.TempDir(), "ck")
+	if status, _, stderr := runCommand("", tinyTrain(data, out, "--epochs", "0")...); status != 0 {
+		t.Fatalf("train exit %d: %s", status, stderr)
+	}
+	ck, err := models.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var emb, wih []float32
+	for _, p := range ck.Model.Params() {
+		switch p.Name {
+		case "embedding.weight":
+			emb = p.Value.Data().([]float32)[8:24]
+		case "lstm.weight_ih_l0":
+			wih = p.Value.Data().([]float32)[8:24]
+		}
+	}
+	if r := correlation(emb, wih); math.Abs(r) > 0.9 {
+		t.Errorf("embedding row and LSTM weights correlate at %.3f: drawn from one stream", r)
+	}
+}
+
+func correlation(a, b []float32) float64 {
+	var ma, mb float64
+	for i := range a {
+		ma += float64(a[i]) / float64(len(a))
+		mb += float64(b[i]) / float64(len(b))
+	}
+	var sab, saa, sbb float64
+	for i := range a {
+		x, y := float64(a[i])-ma, float64(b[i])-mb
+		sab, saa, sbb = sab+x*y, saa+x*x, sbb+y*y
+	}
+	return sab / math.Sqrt(saa*sbb)
 }
