@@ -150,46 +150,71 @@ func writeAtomically(dir string, fill func(tmp string) error) error {
 	return nil
 }
 
-// Load reads the checkpoint folder dir, checking the format version and
-// every tensor's name, shape and type against the configuration.
-func Load(dir string) (*Checkpoint, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+// LoadConfig reads and checks the config.json of the checkpoint folder dir.
+func LoadConfig(dir string) (FileConfig, error) {
+	path := filepath.Join(dir, ConfigFile)
+	var cfg FileConfig
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s is not a checkpoint: no %s", dir, ConfigFile)
+			return cfg, fmt.Errorf("%s is not a checkpoint: no %s", dir, ConfigFile)
 		}
-		return nil, err
+		return cfg, err
 	}
-	var cfg FileConfig
 	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ConfigFile), err)
+		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
 	if cfg.FormatVersion != FormatVersion {
-		return nil, fmt.Errorf("%s: format_version %d, this program reads %d", filepath.Join(dir, ConfigFile), cfg.FormatVersion, FormatVersion)
+		return cfg, fmt.Errorf("%s: format_version %d, this program reads %d", path, cfg.FormatVersion, FormatVersion)
 	}
 	if cfg.Architecture != architecture {
-		return nil, fmt.Errorf("%s: architecture %q, want %q", filepath.Join(dir, ConfigFile), cfg.Architecture, architecture)
+		return cfg, fmt.Errorf("%s: architecture %q, want %q", path, cfg.Architecture, architecture)
 	}
 	if err := cfg.Model.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: model: %w", filepath.Join(dir, ConfigFile), err)
+		return cfg, fmt.Errorf("%s: model: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// LoadTokenizer reads the configuration and the tokenizer of the
+// checkpoint folder dir, without the weights.
+func LoadTokenizer(dir string) (FileConfig, *data.Tokenizer, error) {
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return cfg, nil, err
 	}
 	tok, err := data.LoadTokenizer(filepath.Join(dir, TokenizerFile))
 	if err != nil {
-		return nil, err
+		return cfg, nil, err
 	}
 	if n := tok.Vocabulary().Len(); n != cfg.Model.VocabSize {
-		return nil, fmt.Errorf("%s: %d words, but config.json says vocab_size %d", filepath.Join(dir, TokenizerFile), n, cfg.Model.VocabSize)
+		return cfg, nil, fmt.Errorf("%s: %d words, but config.json says vocab_size %d", filepath.Join(dir, TokenizerFile), n, cfg.Model.VocabSize)
+	}
+	return cfg, tok, nil
+}
+
+// Load reads the checkpoint folder dir for prediction and evaluation,
+// checking the format version and every tensor's name, shape and type
+// against the configuration. The optimizer's state is left out: see
+// LoadOptimizer.
+func Load(dir string) (*Checkpoint, error) {
+	cfg, tok, err := LoadTokenizer(dir)
+	if err != nil {
+		return nil, err
 	}
 	model, err := readWeights(filepath.Join(dir, ModelFile), cfg.Model)
 	if err != nil {
 		return nil, err
 	}
-	ck := &Checkpoint{Config: cfg, Tokenizer: tok, Model: model}
-	optPath := filepath.Join(dir, OptimizerFile)
-	if _, err := os.Stat(optPath); err == nil {
-		if ck.Optimizer, err = readOptimizer(optPath); err != nil {
-			return nil, err
-		}
+	return &Checkpoint{Config: cfg, Tokenizer: tok, Model: model}, nil
+}
+
+// LoadOptimizer reads the optimizer state of the checkpoint folder dir, for
+// resuming training; it returns nil when the checkpoint has none.
+func LoadOptimizer(dir string) (map[string]*tensor.Dense, error) {
+	path := filepath.Join(dir, OptimizerFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
 	}
-	return ck, nil
+	return readOptimizer(path)
 }

@@ -1,10 +1,13 @@
 package models
 
 import (
+	"bytes"
 	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -12,6 +15,7 @@ import (
 
 	"github.com/classify/classify/data"
 	"github.com/classify/classify/layers"
+	"github.com/classify/classify/safetensors"
 )
 
 // tinyConfig is a model small enough for exact golden values.
@@ -139,64 +143,95 @@ func TestSaveLoadIsExact(t *testing.T) {
 func TestLoadRefuses(t *testing.T) {
 	m := tinyClassifier(t, tinyConfig("learned", "last"), 5)
 	good := filepath.Join(t.TempDir(), "good")
-	if err := Save(good, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}, nil); err != nil {
+	if err := Save(good, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m, Optimizer: map[string]*tensor.Dense{
+		"step": tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{3})),
+	}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	weights, _ := os.ReadFile(filepath.Join(good, ModelFile))
-	config, _ := os.ReadFile(filepath.Join(good, ConfigFile))
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(good, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// rewrite rewrites the weights with edit applied, without a digest, so
+	// that the checks behind the digest are reached.
+	rewrite := func(edit func([]safetensors.Tensor) []safetensors.Tensor) func([]byte) []byte {
+		return func(b []byte) []byte {
+			f, err := safetensors.Read(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := safetensors.Write(&out, edit(f.Tensors), nil); err != nil {
+				t.Fatal(err)
+			}
+			return out.Bytes()
+		}
+	}
 	cases := []struct {
 		name   string
 		file   string
 		change func([]byte) []byte
+		wantIn string
 	}{
-		{"truncated weights", ModelFile, func(b []byte) []byte { return b[:len(b)-3] }},
-		{"altered weight", ModelFile, func(b []byte) []byte { b = append([]byte(nil), b...); b[len(b)-1] ^= 1; return b }},
-		{"empty weights", ModelFile, func(b []byte) []byte { return nil }},
-		{"format version", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"format_version": 1`, `"format_version": 2`) }},
-		{"hidden size", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"hidden": 4`, `"hidden": 5`) }},
-		{"vocabulary size", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"vocab_size": 12`, `"vocab_size": 13`) }},
+		{"truncated weights", ModelFile, func(b []byte) []byte { return b[:len(b)-3] }, ModelFile},
+		{"altered weight", ModelFile, func(b []byte) []byte { b[len(b)-1] ^= 1; return b }, "altered"},
+		{"empty weights", ModelFile, func(b []byte) []byte { return nil }, ModelFile},
+		{"missing tensor", ModelFile, rewrite(func(ts []safetensors.Tensor) []safetensors.Tensor {
+			return slices.DeleteFunc(ts, func(x safetensors.Tensor) bool { return x.Name == "dense.bias" })
+		}), "dense.bias"},
+		{"extra tensor", ModelFile, rewrite(func(ts []safetensors.Tensor) []safetensors.Tensor {
+			x, _ := safetensors.NewF32("surprise.weight", []int{1}, []float32{1})
+			return append(ts, x)
+		}), "surprise.weight"},
+		{"float64 tensor", ModelFile, rewrite(func(ts []safetensors.Tensor) []safetensors.Tensor {
+			for i, x := range ts {
+				if x.Name == "dense.bias" {
+					ts[i], _ = safetensors.NewF64("dense.bias", []int{1}, []float64{0})
+				}
+			}
+			return ts
+		}), "dense.bias"},
+		{"format version", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"format_version": 1`, `"format_version": 2`) }, "format_version"},
+		{"hidden size", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"hidden": 4`, `"hidden": 5`) }, "lstm.weight_ih_l0"},
+		{"vocabulary size", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"vocab_size": 12`, `"vocab_size": 13`) }, TokenizerFile},
 		{"positions", ConfigFile, func(b []byte) []byte {
 			return replaceOnce(t, b, `"pos_encoding": "learned"`, `"pos_encoding": "none"`)
-		}},
-		{"bad json", ConfigFile, func(b []byte) []byte { return b[:len(b)/2] }},
+		}, "pos_encoding.weight"},
+		{"bad json", ConfigFile, func(b []byte) []byte { return b[:len(b)/2] }, ConfigFile},
+		{"altered optimizer", OptimizerFile, func(b []byte) []byte { b[len(b)-1] ^= 1; return b }, OptimizerFile},
 	}
 	for _, c := range cases {
 		dir := filepath.Join(t.TempDir(), "ck")
 		os.MkdirAll(dir, 0o755)
-		for _, f := range []string{ConfigFile, TokenizerFile, ModelFile} {
-			b, _ := os.ReadFile(filepath.Join(good, f))
+		for _, f := range []string{ConfigFile, TokenizerFile, ModelFile, OptimizerFile} {
+			b := read(f)
+			if f == c.file {
+				b = c.change(b)
+			}
 			os.WriteFile(filepath.Join(dir, f), b, 0o644)
 		}
-		orig := weights
-		if c.file == ConfigFile {
-			orig = config
+		_, err := Load(dir)
+		if c.file == OptimizerFile {
+			if err != nil {
+				t.Errorf("%s: Load, which leaves the optimizer out, failed: %v", c.name, err)
+			}
+			_, err = LoadOptimizer(dir)
 		}
-		os.WriteFile(filepath.Join(dir, c.file), c.change(orig), 0o644)
-		if _, err := Load(dir); err == nil {
-			t.Errorf("%s: Load succeeded, want an error", c.name)
-		} else {
-			t.Logf("%s: %v", c.name, err)
+		if err == nil || !strings.Contains(err.Error(), c.wantIn) {
+			t.Errorf("%s: error %v, want one naming %q", c.name, err, c.wantIn)
 		}
 	}
 }
 
 func replaceOnce(t *testing.T, b []byte, old, new string) []byte {
 	t.Helper()
-	s := string(b)
-	i := indexOf(s, old)
-	if i < 0 {
-		t.Fatalf("%q not in %s", old, s)
+	if !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("%q not in %s", old, b)
 	}
-	return []byte(s[:i] + new + s[i+len(old):])
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
+	return bytes.Replace(b, []byte(old), []byte(new), 1)
 }
 
 func TestSaveReplacesAtomically(t *testing.T) {

@@ -58,6 +58,15 @@ func writeWeights(path string, m *Classifier) error {
 // contents; the digest also catches a weight altered in place.
 const digestKey = "sha256"
 
+// checkDigest refuses a file whose tensors do not match the SHA-256 in its
+// metadata. A file without one (written by PyTorch, say) passes.
+func checkDigest(path string, f *safetensors.File) error {
+	if want, ok := f.Metadata[digestKey]; ok && digest(f.Tensors) != want {
+		return fmt.Errorf("%s: the tensors do not match the SHA-256 recorded when they were written: the file was altered", path)
+	}
+	return nil
+}
+
 // digest hashes the tensors' names, types, shapes and bytes in name order.
 func digest(ts []safetensors.Tensor) string {
 	sorted := append([]safetensors.Tensor(nil), ts...)
@@ -78,10 +87,8 @@ func readWeights(path string, cfg Config) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	if want, ok := f.Metadata[digestKey]; ok {
-		if got := digest(f.Tensors); got != want {
-			return nil, fmt.Errorf("%s: the weights do not match the SHA-256 recorded when they were written: the file was altered", path)
-		}
+	if err := checkDigest(path, f); err != nil {
+		return nil, err
 	}
 	emb := tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
 	m, err := NewClassifier(cfg, emb, 0)
@@ -146,13 +153,16 @@ func writeOptimizer(path string, state map[string]*tensor.Dense) error {
 		}
 		ts = append(ts, t)
 	}
-	return safetensors.WriteFile(path, ts, map[string]string{"optimizer": "adam"})
+	return safetensors.WriteFile(path, ts, map[string]string{"optimizer": "adam", digestKey: digest(ts)})
 }
 
 // readOptimizer reads optimizer.safetensors into tensors by name.
 func readOptimizer(path string) (map[string]*tensor.Dense, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkDigest(path, f); err != nil {
 		return nil, err
 	}
 	state := map[string]*tensor.Dense{}

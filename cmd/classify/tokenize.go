@@ -22,16 +22,16 @@ var tokenizeCommand = command{
 			if *ckpt == "" {
 				return usagef("--checkpoint is required")
 			}
-			ck, err := models.Load(*ckpt)
+			cfg, tok, err := models.LoadTokenizer(*ckpt)
 			if err != nil {
 				return err
 			}
-			maxLen := ck.Model.Config.MaxLen
+			maxLen := cfg.Model.MaxLen
 			out := bufio.NewWriter(e.stdout)
 			defer out.Flush()
 			show := func(texts []string) error {
 				for _, text := range texts {
-					ids, tokens, err := ck.Tokenizer.Encode(text, maxLen)
+					ids, tokens, err := tok.Encode(text, maxLen)
 					if err != nil {
 						return err
 					}

@@ -110,10 +110,12 @@ func runTrain(e *env, o *trainOptions) error {
 
 	var ck *models.Checkpoint
 	var history train.History
+	fineTune := false
 	if o.from != "" {
 		if ck, history, err = resumeCheckpoint(o); err != nil {
 			return err
 		}
+		fineTune = ck.Model.Config.FreezeEmbeddings != ck.Config.Model.FreezeEmbeddings
 	} else if ck, err = newCheckpoint(e, o, data.Texts(trainEx)); err != nil {
 		return err
 	}
@@ -136,10 +138,12 @@ func runTrain(e *env, o *trainOptions) error {
 		return err
 	}
 	if ck.Optimizer != nil {
-		if err := opt.SetState(ck.Optimizer); err != nil {
-			// Fine-tuning changes the set of trainable weights: start Adam
-			// afresh, as Keras does when a model is compiled again.
-			fmt.Fprintf(e.stderr, "classify train: optimizer state of %s not used (%v); starting Adam afresh\n", o.from, err)
+		if fineTune {
+			// Fine-tuning changes the set of trainable weights: Adam
+			// starts afresh, as in Keras when a model is compiled again.
+			fmt.Fprintf(e.stderr, "classify train: the trained weights changed; Adam starts afresh with --lr %g\n", o.lr)
+		} else if err := opt.SetState(ck.Optimizer); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(o.from, models.OptimizerFile), err)
 		}
 	}
 	trainable, frozen := layers.CountParams(model.Params())
@@ -233,6 +237,9 @@ func newCheckpoint(e *env, o *trainOptions, texts []string) (*models.Checkpoint,
 func resumeCheckpoint(o *trainOptions) (*models.Checkpoint, train.History, error) {
 	ck, err := models.Load(o.from)
 	if err != nil {
+		return nil, nil, err
+	}
+	if ck.Optimizer, err = models.LoadOptimizer(o.from); err != nil {
 		return nil, nil, err
 	}
 	for _, name := range []string{"vectors", "vocab-size", "max-len", "hidden", "dim", "pos-encoding", "max-relative", "pool"} {

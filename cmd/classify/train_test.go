@@ -210,6 +210,18 @@ func TestTrainEpochsZeroAndFineTune(t *testing.T) {
 	if status, _, stderr := runCommand("", "train", "--from", initial, "--data", data, "--out", tuned, "--hidden", "4"); status != 2 || !strings.Contains(stderr, "--hidden") {
 		t.Errorf("--from with --hidden: exit %d %q, want 2 naming the flag", status, stderr)
 	}
+
+	// A damaged optimizer state stops a resume, but not predict.
+	opt := filepath.Join(initial, "optimizer.safetensors")
+	b, _ := os.ReadFile(opt)
+	b[len(b)-1] ^= 1
+	os.WriteFile(opt, b, 0o644)
+	if status, _, stderr := runCommand("", "train", "--from", initial, "--data", data, "--out", tuned, "--epochs", "1"); status != 1 || !strings.Contains(stderr, "optimizer.safetensors") {
+		t.Errorf("resume from a damaged optimizer state: exit %d %q, want 1 naming the file", status, stderr)
+	}
+	if status, _, stderr := runCommand("", "predict", "--checkpoint", initial, "fine"); status != 0 {
+		t.Errorf("predict with a damaged optimizer state it does not use: exit %d %q, want 0", status, stderr)
+	}
 }
 
 func TestTrainRefusesBadInput(t *testing.T) {
