@@ -12,7 +12,10 @@ import (
 type Confusion struct {
 	// TP and FN count the positive examples predicted positive and
 	// negative, FP and TN the negative ones.
-	TP, FP, TN, FN int
+	TP int `json:"tp"`
+	FP int `json:"fp"`
+	TN int `json:"tn"`
+	FN int `json:"fn"`
 }
 
 // Metrics are the scores of a binary classifier on a set of examples. A row

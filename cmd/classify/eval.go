@@ -70,7 +70,7 @@ func printMetrics(w io.Writer, m train.Metrics) {
 		auc = fmt.Sprintf("%.4f", m.AUC)
 	}
 	fmt.Fprintf(w, "%d examples\n", m.N)
-	fmt.Fprintf(w, "  loss       %.4f\n  accuracy   %.4f\n  precision  %.4f\n  recall     %.4f\n  f1         %.4f\n  roc_auc    %s\n",
+	fmt.Fprintf(w, "  loss       %.4f\n  accuracy   %.4f\n  precision  %.4f\n  recall     %.4f\n  f1         %.4f\n  auc        %s\n",
 		m.Loss, m.Accuracy, m.Precision, m.Recall, m.F1, auc)
 	c := m.Confusion
 	fmt.Fprintf(w, "  confusion      predicted 0  predicted 1\n    actual 0  %11d  %11d\n    actual 1  %11d  %11d\n", c.TN, c.FP, c.FN, c.TP)

@@ -70,9 +70,13 @@ func main() {
 // run executes the command line args and returns the exit status.
 func run(e *env, args []string) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
 		printOverview(e.stderr, cmds)
 		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		printOverview(e.stdout, cmds)
+		return 0
 	}
 	if args[0] == "help" {
 		if len(args) == 1 {

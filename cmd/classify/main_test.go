@@ -35,12 +35,18 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"vectors"}, "a subcommand is required"},
 		{[]string{"train", "--no-such-flag"}, "flag provided but not defined"},
 		{[]string{"predict"}, "--checkpoint is required"},
+		{[]string{"train", "--data", "x.tsv", "--hidden", "0"}, "--hidden 0"},
+		{[]string{"train", "--data", "x.tsv", "--max-len", "0"}, "--max-len 0"},
+		{[]string{"train", "--data", "x.tsv", "--early-stopping", "2", "--val-split", "0"}, "--val-split"},
 	}
 	for _, c := range cases {
 		status, _, stderr := runCommand("", c.args...)
 		if status != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("classify %v: exit %d, stderr %q; want exit 2 and %q", c.args, status, stderr, c.want)
 		}
+	}
+	if status, stdout, _ := runCommand("", "-h"); status != 0 || !strings.Contains(stdout, "usage: classify") {
+		t.Errorf("classify -h: exit %d, want 0 with the overview:\n%s", status, stdout)
 	}
 	if status, stdout, _ := runCommand("", "train", "-h"); status != 0 || !strings.Contains(stdout, "--val-split") && !strings.Contains(stdout, "-val-split") {
 		t.Errorf("train -h: exit %d, want 0 with the flags listed:\n%s", status, stdout)

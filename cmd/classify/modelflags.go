@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"strings"
 
 	"github.com/classify/classify/models"
 )
@@ -37,7 +39,13 @@ func (m *modelFlags) config(dim int) (models.Config, error) {
 		PosEncoding: m.posEncoding, MaxRelative: m.maxRelative, Pool: m.pool, Dropout: m.dropout,
 		FreezeEmbeddings: m.freezeEmbeddings}
 	if err := cfg.Validate(); err != nil {
-		return cfg, usageError{err}
+		return cfg, usageError{errors.New(flagNames.Replace(err.Error()))}
 	}
 	return cfg, nil
 }
+
+// flagNames turns the configuration's field names in Validate's messages
+// into the flags that set them.
+var flagNames = strings.NewReplacer("vocab_size ", "--vocab-size ", "dim ", "--dim ", "max_len ", "--max-len ",
+	"hidden ", "--hidden ", "dropout ", "--dropout ", "max_relative ", "--max-relative ",
+	"pos_encoding ", "--pos-encoding ", "pool ", "--pool ")

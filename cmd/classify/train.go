@@ -81,6 +81,8 @@ func runTrain(e *env, o *trainOptions) error {
 		return usagef("--val-split %g: want 0 <= fraction < 1", o.valSplit)
 	case o.patience < 0:
 		return usagef("--early-stopping %d: want 0 or more", o.patience)
+	case o.patience > 0 && o.valSplit == 0:
+		return usagef("--early-stopping watches val_loss: it needs --val-split above 0")
 	}
 	if _, err := o.model.config(o.model.dim); err != nil {
 		return err
