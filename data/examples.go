@@ -188,11 +188,11 @@ func lines(r io.Reader, fn func(line []byte, n int) error) error {
 var utf8BOM = []byte("\xef\xbb\xbf")
 
 // ReadTSV reads label<TAB>text lines from r; name is the file's name for
-// errors. A first line "label<TAB>text" (any case) is a header, and so is
-// "text<TAB>label", which swaps the columns.
+// errors. A first non-blank line "label<TAB>text" (any case) is a header,
+// and so is "text<TAB>label", which swaps the columns.
 func ReadTSV(r io.Reader, name string) ([]Example, error) {
 	var ex []Example
-	swap := false
+	first, header, swap := true, false, false
 	err := lines(r, func(line []byte, n int) error {
 		if n == 1 {
 			line = bytes.TrimPrefix(line, utf8BOM)
@@ -207,13 +207,15 @@ func ReadTSV(r io.Reader, name string) ([]Example, error) {
 		if !ok {
 			return lineError(name, n, "no tab: want label<TAB>text")
 		}
-		if n == 1 {
+		if first {
+			first = false
 			h := strings.ToLower(strings.TrimSpace(a)) + "\t" + strings.ToLower(strings.TrimSpace(b))
 			switch h {
 			case "label\ttext":
+				header = true
 				return nil
 			case "text\tlabel":
-				swap = true
+				header, swap = true, true
 				return nil
 			}
 		}
@@ -232,6 +234,9 @@ func ReadTSV(r io.Reader, name string) ([]Example, error) {
 		return nil, err
 	}
 	if len(ex) == 0 {
+		if header {
+			return nil, fmt.Errorf("%s: no examples after the header", name)
+		}
 		return nil, fmt.Errorf("%s:1: no examples: the file is empty", name)
 	}
 	return ex, nil
@@ -331,7 +336,8 @@ func ReadJSONL(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
 			return lineError(name, n, "no field %q", textKey)
 		}
 		var text string
-		if err := json.Unmarshal(rawText, &text); err != nil {
+		// null would leave text empty without an error.
+		if bytes.Equal(bytes.TrimSpace(rawText), []byte("null")) || json.Unmarshal(rawText, &text) != nil {
 			return lineError(name, n, "field %q is not a string", textKey)
 		}
 		rawLabel, ok := obj[labelKey]

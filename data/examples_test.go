@@ -109,6 +109,9 @@ func TestLoadErrors(t *testing.T) {
 		{"notext.jsonl", "{\"label\": 1}\n", "notext.jsonl:1: no field \"text\""},
 		{"label.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"a\", \"label\": 0.5}\n", "label.jsonl:2: label 0.5 is not"},
 		{"utf8.jsonl", "{\"text\": \"\xff\", \"label\": 1}\n", "utf8.jsonl:1: text is not valid UTF-8"},
+		{"null.jsonl", "{\"text\": null, \"label\": 1}\n", "null.jsonl:1: field \"text\" is not a string"},
+		{"header.tsv", "label\ttext\n", "header.tsv: no examples after the header"},
+		{"late.tsv", "\nlabel\ttext\n1\tfine\nbad\tlabel\n", "late.tsv:4: label \"bad\""},
 		{"a.txt", "1\tok\n", "unknown data format"},
 	}
 	dir := t.TempDir()
