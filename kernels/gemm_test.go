@@ -105,6 +105,10 @@ func BenchmarkGemm(b *testing.B) {
 		{"projection/3232x512x100", false, true, 3232, 512, 100},
 		{"recurrent/32x512x128", false, true, 32, 512, 128},
 		{"weightgrad/512x128x3232", true, false, 512, 128, 3232},
+		{"weightgradT/128x512x3232", true, false, 128, 512, 3232},
+		{"inputgrad/512x50x800", true, false, 512, 50, 800},
+		{"inputgradT/50x512x800", true, false, 50, 512, 800},
+		{"backrecurrent/32x128x512", false, false, 32, 128, 512},
 		{"square/512", false, false, 512, 512, 512},
 	}
 	for _, s := range shapes {

@@ -107,3 +107,33 @@ func BenchmarkLSTMInfer(b *testing.B) {
 		}
 	})
 }
+
+// Steps after every row's last real token are skipped; the outputs and
+// gradients must still be the reference's, with holes in the mask too,
+// and also when no row has a real token at all.
+func TestLSTMTrailingPaddingMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	var l LSTM[float64]
+	for _, keep := range []int{0, 1, 4} {
+		for _, reverse := range []bool{false, true} {
+			t.Run(fmt.Sprintf("keep=%d/reverse=%v", keep, reverse), func(t *testing.T) {
+				p := newProblem(rng, 9, 8, 3, 4, true)
+				for b := 0; b < p.B; b++ {
+					for t := keep; t < p.T; t++ {
+						p.mask[b*p.T+t] = 0
+					}
+				}
+				r := p.ref(reverse)
+				wantOut := r.forward()
+				wdx, wih, whh, wb := r.backward(p.dOut)
+				out, dx, dih, dhh, db := kernelRun(t, &l, p, reverse, 2*p.H, p.H)
+				compare(t, "out", out, wantOut, 1e-10)
+				compare(t, "dx", dx, wdx, 1e-10)
+				compare(t, "dWih", dih, wih, 1e-10)
+				compare(t, "dWhh", dhh, whh, 1e-10)
+				compare(t, "dBias", db, wb, 1e-10)
+				compare(t, "Infer out", inferRun(t, new(LSTM[float64]), p, reverse, p.H, 0), wantOut, 1e-10)
+			})
+		}
+	}
+}

@@ -30,6 +30,7 @@ type LSTMWeights[F Float] struct {
 // An LSTM is not safe for concurrent use; run one per direction.
 type LSTM[F Float] struct {
 	batch, steps, in, hidden int
+	stride                   int // T of the caller's [B,T,·] layouts; steps <= stride
 	reverse                  bool
 	ready                    bool // Forward ran and Backward may follow
 	mask                     []F  // the caller's, [B,T]
@@ -50,6 +51,10 @@ type LSTM[F Float] struct {
 	dh    []F // [B, H] gradient reaching the carried hidden state
 	dc    []F // [B, H] gradient reaching the carried cell state
 	zeros []F // [H] zeros, a bias for activations that have none
+
+	// Infer's row order, the time of each row's last real token, and the
+	// number of rows each step of a chunk computes.
+	order, last, active []int
 
 	// With the Go micro-kernel, the recurrent weights are packed once per
 	// pass rather than once per step.
@@ -101,14 +106,25 @@ func (l *LSTM[F]) step(s int) int {
 // reverse direction thus starts at the row's last real token, as PyTorch's
 // pack_padded_sequence does.
 //
+// Steps after the last real token of every row change no state: Forward
+// and Backward skip them, filling in their outputs (the carried state, or
+// zeros before the reverse direction's first real token) and gradients.
+//
 // Forward keeps mask (not a copy) for Backward: it must not change in
 // between. x is copied.
 func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool, out []F, ldOut int) {
 	in, H := w.In, w.Hidden
 	G := 4 * H
-	l.batch, l.steps, l.in, l.hidden, l.reverse, l.mask = B, T, in, H, reverse, mask
+	stride := T
+	T = realSteps(mask, B, stride)
+	l.batch, l.steps, l.stride, l.in, l.hidden, l.reverse, l.mask = B, T, stride, in, H, reverse, mask
 	l.ready = B > 0 && T > 0
 	if !l.ready {
+		for b := 0; b < B; b++ {
+			for t := 0; t < stride; t++ {
+				clear(out[(b*stride+t)*ldOut : (b*stride+t)*ldOut+H])
+			}
+		}
 		return
 	}
 	S := T + 1 // slots per row
@@ -126,7 +142,7 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 	init, _ := l.slots(l.step(0))
 	for b := 0; b < B; b++ {
 		row := l.x[b*S*in : (b+1)*S*in]
-		copy(row[lo*in:(lo+T)*in], x[b*T*in:(b+1)*T*in])
+		copy(row[lo*in:(lo+T)*in], x[b*stride*in:(b*stride+T)*in])
 		clear(row[spare*in : (spare+1)*in])
 		// The state before the first step is zero.
 		clear(l.hs[(b*S+init)*H : (b*S+init+1)*H])
@@ -150,8 +166,8 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 		}
 		for b := 0; b < B; b++ {
 			p, n := (b*S+prev)*H, (b*S+next)*H
-			hOut := out[(b*T+t)*ldOut : (b*T+t)*ldOut+H]
-			if mask[b*T+t] == 0 {
+			hOut := out[(b*stride+t)*ldOut : (b*stride+t)*ldOut+H]
+			if mask[b*stride+t] == 0 {
 				copy(l.hs[n:n+H], l.hs[p:p+H])
 				copy(l.cs[n:n+H], l.cs[p:p+H])
 				copy(hOut, l.hs[p:p+H])
@@ -162,6 +178,34 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 			copy(hOut, l.hs[n:n+H])
 		}
 	}
+	// The skipped steps: going forward they carry the final state, in
+	// reverse they come before the first real token.
+	for b := 0; b < B; b++ {
+		final := l.hs[(b*S+T)*H : (b*S+T+1)*H]
+		for t := T; t < stride; t++ {
+			hOut := out[(b*stride+t)*ldOut : (b*stride+t)*ldOut+H]
+			if reverse {
+				clear(hOut)
+			} else {
+				copy(hOut, final)
+			}
+		}
+	}
+}
+
+// realSteps returns one past the last time at which any row of mask [B,T]
+// has a real token.
+func realSteps[F Float](mask []F, B, T int) int {
+	n := 0
+	for b := 0; b < B; b++ {
+		for t := T - 1; t >= n; t-- {
+			if mask[b*T+t] != 0 {
+				n = t + 1
+				break
+			}
+		}
+	}
+	return n
 }
 
 // inferChunk is the number of steps whose input projections Infer
@@ -174,6 +218,11 @@ const inferChunk = 16
 // gate rows of inferChunk steps and the carried states, O(B·(In+4H))
 // memory instead of Forward's O(B·T·(In+7H)). It is the pass for
 // prediction. A Backward after Infer does nothing.
+//
+// Like PyTorch's packed sequences, Infer computes at each step only the
+// rows that have a real token there: it orders the rows by where their
+// last real token is, longest first, and runs each step's products on
+// the prefix of rows that covers every real token of that step.
 func (l *LSTM[F]) Infer(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool, out []F, ldOut int) {
 	in, H := w.In, w.Hidden
 	G := 4 * H
@@ -192,41 +241,95 @@ func (l *LSTM[F]) Infer(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool, 
 	clear(l.hs)
 	clear(l.cs)
 	clear(l.zeros)
-	h, c := l.hs, l.cs
+	h, c := l.hs, l.cs // row r holds the state of batch row l.order[r]
+	l.orderRows(mask, B, T)
+	order := l.order
 	packed := l.packRecurrent(true, H, G, w.Whh)
 	for s0 := 0; s0 < T; s0 += C {
 		n := min(C, T-s0)
-		// The inputs of n steps, step-major, so that step k's B rows of
-		// z are contiguous: z = x·Wihᵀ for all of them at once.
+		// The inputs of the active rows of n steps, step after step, so
+		// that z = x·Wihᵀ is one product for all of them.
+		rows := 0
 		for k := 0; k < n; k++ {
 			t := l.step(s0 + k)
-			for b := 0; b < B; b++ {
-				copy(l.x[(k*B+b)*in:(k*B+b+1)*in], x[(b*T+t)*in:(b*T+t+1)*in])
+			m := l.activeRows(mask, t, T)
+			l.active[k] = m
+			for r := 0; r < m; r++ {
+				b := order[r]
+				copy(l.x[(rows+r)*in:(rows+r+1)*in], x[(b*T+t)*in:(b*T+t+1)*in])
 			}
+			rows += m
 		}
-		gemmWith(&l.ws, false, true, n*B, G, in, 1, l.x, in, w.Wih, in, 0, l.z, G)
+		gemmWith(&l.ws, false, true, rows, G, in, 1, l.x, in, w.Wih, in, 0, l.z, G)
+		rows = 0
 		for k := 0; k < n; k++ {
-			t := l.step(s0 + k)
-			z := l.z[k*B*G : (k+1)*B*G]
-			if s0+k > 0 { // z += h·Whhᵀ
+			t, m := l.step(s0+k), l.active[k]
+			z := l.z[rows*G : (rows+m)*G]
+			rows += m
+			if s0+k > 0 && m > 0 { // z += h·Whhᵀ
 				if packed {
-					sgemmPacked(&l.ws, false, B, 1, as32(h), H, &l.whh, 1, as32(z), G)
+					sgemmPacked(&l.ws, false, m, 1, as32(h), H, &l.whh, 1, as32(z), G)
 				} else {
-					Gemm(false, true, B, G, H, 1, h, H, w.Whh, H, 1, z, G)
+					Gemm(false, true, m, G, H, 1, h, H, w.Whh, H, 1, z, G)
 				}
 			}
-			for b := 0; b < B; b++ {
-				hb, cb := h[b*H:(b+1)*H], c[b*H:(b+1)*H]
-				if mask[b*T+t] != 0 {
+			for r := 0; r < B; r++ {
+				b := order[r]
+				hr, cr := h[r*H:(r+1)*H], c[r*H:(r+1)*H]
+				if r < m && mask[b*T+t] != 0 {
 					// In place: element j of the new state reads only
 					// element j of the old one, and the product above
 					// has read h.
-					cellForward(z[b*G:(b+1)*G], w.Bias[:G], cb, cb, l.tc, hb, l.zeros)
+					cellForward(z[r*G:(r+1)*G], w.Bias[:G], cr, cr, l.tc, hr, l.zeros)
 				}
-				copy(out[(b*T+t)*ldOut:(b*T+t)*ldOut+H], hb)
+				copy(out[(b*T+t)*ldOut:(b*T+t)*ldOut+H], hr)
 			}
 		}
 	}
+}
+
+// orderRows sets l.order to the batch rows sorted by the time of their
+// last real token, latest first (ties in row order), and l.last to those
+// times (-1 for a row of padding only).
+func (l *LSTM[F]) orderRows(mask []F, B, T int) {
+	if cap(l.order) < B {
+		l.order, l.last = make([]int, B), make([]int, B)
+	}
+	if cap(l.active) < inferChunk {
+		l.active = make([]int, inferChunk)
+	}
+	l.order, l.last = l.order[:B], l.last[:B]
+	for b := range l.last {
+		l.last[b] = -1
+		for t := T - 1; t >= 0; t-- {
+			if mask[b*T+t] != 0 {
+				l.last[b] = t
+				break
+			}
+		}
+		l.order[b] = b
+	}
+	// Insertion sort: no allocation, and batches are small.
+	for i := 1; i < B; i++ {
+		for j := i; j > 0 && l.last[l.order[j]] > l.last[l.order[j-1]]; j-- {
+			l.order[j], l.order[j-1] = l.order[j-1], l.order[j]
+		}
+	}
+}
+
+// activeRows returns how many rows, in l.order, cover every real token at
+// time t: one past the last of them that has one.
+func (l *LSTM[F]) activeRows(mask []F, t, T int) int {
+	for r := len(l.order) - 1; r >= 0; r-- {
+		b := l.order[r]
+		if l.last[b] < t {
+			continue // nothing real at t or after it
+		}
+		if mask[b*T+t] != 0 {
+			return r + 1
+		}
+	}
+	return 0
 }
 
 // packRecurrent packs op(Whh), k×n, for the per-step products when they
@@ -297,11 +400,24 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 	}
 	l.ready = false
 	B, T, in, H := l.batch, l.steps, l.in, l.hidden
-	G, S := 4*H, T+1
+	G, S, stride := 4*H, T+1, l.stride
 	l.dh = grow(l.dh, B*H)
 	l.dc = grow(l.dc, B*H)
 	clear(l.dh)
 	clear(l.dc)
+	if !l.reverse {
+		// The skipped steps after the last real token output the final
+		// state: their gradients reach it, in the order the masked steps
+		// would have added them.
+		for b := 0; b < B; b++ {
+			dh := l.dh[b*H : (b+1)*H]
+			for t := stride - 1; t >= T; t-- {
+				for j, v := range dOut[(b*stride+t)*ldOut : (b*stride+t)*ldOut+H] {
+					dh[j] += v
+				}
+			}
+		}
+	}
 	packed := l.packRecurrent(false, G, H, w.Whh)
 
 	for s := T - 1; s >= 0; s-- {
@@ -309,9 +425,9 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 		prev, next := l.slots(t)
 		for b := 0; b < B; b++ {
 			dh, dc := l.dh[b*H:(b+1)*H], l.dc[b*H:(b+1)*H]
-			d := dOut[(b*T+t)*ldOut : (b*T+t)*ldOut+H]
+			d := dOut[(b*stride+t)*ldOut : (b*stride+t)*ldOut+H]
 			z := l.z[(b*S+prev)*G : (b*S+prev+1)*G]
-			if l.mask[b*T+t] == 0 {
+			if l.mask[b*stride+t] == 0 {
 				// The step passed h and c through: so does their gradient.
 				for j := range dh {
 					dh[j] += d[j]
@@ -353,9 +469,9 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 		}
 		for b := 0; b < B; b++ {
 			if packed {
-				sgemmPacked(&l.ws, false, T, 1, as32(l.z[(b*S+lo)*G:]), G, &l.ws.b, 1, as32(dx[b*T*in:]), in)
+				sgemmPacked(&l.ws, false, T, 1, as32(l.z[(b*S+lo)*G:]), G, &l.ws.b, 1, as32(dx[b*stride*in:]), in)
 			} else {
-				Gemm(false, false, T, in, G, 1, l.z[(b*S+lo)*G:], G, w.Wih, in, 1, dx[b*T*in:], in)
+				Gemm(false, false, T, in, G, 1, l.z[(b*S+lo)*G:], G, w.Wih, in, 1, dx[b*stride*in:], in)
 			}
 		}
 	}
