@@ -142,7 +142,7 @@ func ExampleHistory_WriteJSON() {
 	defer os.Remove(path)
 	b, _ := os.ReadFile(path)
 	fmt.Print(string(b))
-	back, err := train.ReadJSON(path)
+	back, err := train.ReadHistory(path)
 	fmt.Println(len(back), back[0].Train.Loss, err)
 	// Output:
 	// [

@@ -150,9 +150,9 @@ func (h History) WriteJSON(path string) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// ReadJSON reads a history that WriteJSON wrote. Errors name the file and,
+// ReadHistory reads a history that WriteJSON wrote. Errors name the file and,
 // for malformed JSON, the line.
-func ReadJSON(path string) (History, error) {
+func ReadHistory(path string) (History, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

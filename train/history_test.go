@@ -33,7 +33,7 @@ func TestHistoryJSONRoundTrip(t *testing.T) {
 		if err := h.WriteJSON(path); err != nil {
 			t.Fatal(err)
 		}
-		got, err := ReadJSON(path)
+		got, err := ReadHistory(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +75,7 @@ func TestReadJSONErrors(t *testing.T) {
 		if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, err := ReadJSON(path)
+		_, err := ReadHistory(path)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: ReadJSON error %v, want one containing %q", tc.name, err, tc.want)
 		}
@@ -140,10 +140,10 @@ func TestEpochTicks(t *testing.T) {
 	}
 }
 
-// FuzzReadJSON feeds ReadJSON arbitrary files: it must return a history or
+// FuzzReadHistory feeds ReadJSON arbitrary files: it must return a history or
 // an error, never panic, and what it reads must write back and read again
 // to the same JSON.
-func FuzzReadJSON(f *testing.F) {
+func FuzzReadHistory(f *testing.F) {
 	b, err := sampleHistory().MarshalJSON()
 	if err != nil {
 		f.Fatal(err)
@@ -159,7 +159,7 @@ func FuzzReadJSON(f *testing.F) {
 		if err := os.WriteFile(path, content, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		h, err := ReadJSON(path)
+		h, err := ReadHistory(path)
 		if err != nil {
 			return
 		}
@@ -170,7 +170,7 @@ func FuzzReadJSON(f *testing.F) {
 		if err := h.WriteJSON(path); err != nil {
 			t.Fatal(err)
 		}
-		back, err := ReadJSON(path)
+		back, err := ReadHistory(path)
 		if err != nil {
 			t.Fatalf("ReadJSON of what WriteJSON wrote (%s): %v", first, err)
 		}

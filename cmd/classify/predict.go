@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/classify/classify/models"
 )
@@ -45,6 +46,11 @@ var predictCommand = command{
 				return out.Flush()
 			}
 			if len(args) > 0 {
+				for i, a := range args {
+					if !utf8.ValidString(a) {
+						return fmt.Errorf("argument %d: text is not valid UTF-8", i+1)
+					}
+				}
 				return score(args)
 			}
 			return forEachLineBatch(e.stdin, *batch, score)
@@ -82,7 +88,7 @@ func forEachLineBatch(r io.Reader, n int, fn func([]string) error) error {
 		if len(line) > 0 || err == nil {
 			lineNo++
 			line = strings.TrimRight(line, "\r\n")
-			if !utf8Valid(line) {
+			if !utf8.ValidString(line) {
 				return fmt.Errorf("stdin:%d: text is not valid UTF-8", lineNo)
 			}
 			lines = append(lines, line)

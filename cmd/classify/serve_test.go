@@ -441,11 +441,6 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 // "classify train --epochs 0" writes, checks that it answers as
 // "classify predict" does, and stops it with SIGTERM.
 func TestServeCheckpoint(t *testing.T) {
-	for _, name := range []string{"train", "predict"} {
-		if commands()[name].summary == "not built yet" {
-			t.Skipf("classify %s is not built yet", name)
-		}
-	}
 	glove := shareddata.Path(t, "glove/glove.6B.50d.top10k.txt")
 	dir := t.TempDir()
 	tsv := dir + "/tiny.tsv"

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/classify/classify/models"
 )
@@ -62,5 +61,3 @@ var tokenizeCommand = command{
 		}
 	},
 }
-
-func utf8Valid(s string) bool { return utf8.ValidString(s) }

@@ -263,7 +263,7 @@ func resumeCheckpoint(o *trainOptions) (*models.Checkpoint, train.History, error
 	}
 	var history train.History
 	if _, err := os.Stat(filepath.Join(o.from, models.HistoryFile)); err == nil {
-		if history, err = train.ReadJSON(filepath.Join(o.from, models.HistoryFile)); err != nil {
+		if history, err = train.ReadHistory(filepath.Join(o.from, models.HistoryFile)); err != nil {
 			return nil, nil, err
 		}
 	}

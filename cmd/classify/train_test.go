@@ -75,7 +75,7 @@ func TestTrainEvalPredict(t *testing.T) {
 	if !strings.Contains(stdout, "epoch 6/6") {
 		t.Errorf("train output lacks the plain epoch line:\n%s", stdout)
 	}
-	h, err := train.ReadJSON(filepath.Join(out, "history.json"))
+	h, err := train.ReadHistory(filepath.Join(out, "history.json"))
 	if err != nil || len(h) != 6 {
 		t.Fatalf("history: %d epochs, %v; want 6", len(h), err)
 	}
@@ -148,7 +148,7 @@ func TestTrainIsDeterministic(t *testing.T) {
 			t.Fatalf("train exit %d: %s", status, stderr)
 		}
 		weights[i], _ = os.ReadFile(filepath.Join(out, "model.safetensors"))
-		h, err := train.ReadJSON(filepath.Join(out, "history.json"))
+		h, err := train.ReadHistory(filepath.Join(out, "history.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func TestTrainResume(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Error("1 epoch + 1 resumed epoch gave other weights than 2 epochs")
 	}
-	h, err := train.ReadJSON(filepath.Join(resumed, "history.json"))
+	h, err := train.ReadHistory(filepath.Join(resumed, "history.json"))
 	if err != nil || len(h) != 2 || h[1].Epoch != 2 {
 		t.Errorf("resumed history = %+v, %v; want epochs 1 and 2", h, err)
 	}
