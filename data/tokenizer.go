@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 
 	sugar "github.com/sugarme/tokenizer"
 	"github.com/sugarme/tokenizer/model/wordlevel"
 	"github.com/sugarme/tokenizer/normalizer"
 	"github.com/sugarme/tokenizer/pretokenizer"
+
+	"github.com/classify/classify/internal/atomicfile"
 )
 
 // Tokenizer turns texts into token ids with a WordLevel model over a
@@ -189,23 +191,5 @@ func LoadTokenizer(path string) (*Tokenizer, error) {
 
 // writeAtomic writes b to a temporary sibling of path and renames it.
 func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }

@@ -11,6 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/classify/classify/data"
+	"github.com/classify/classify/internal/atomicfile"
 )
 
 // FormatVersion is the version of the checkpoint layout this package
@@ -75,7 +76,7 @@ type Checkpoint struct {
 // writes further files (history.json, training.png) into the temporary
 // folder before the swap.
 func Save(dir string, ck *Checkpoint, extra func(tmp string) error) error {
-	return writeAtomically(dir, func(tmp string) error {
+	return atomicfile.WriteDir(dir, func(tmp string) error {
 		cfg := ck.Config
 		cfg.FormatVersion = FormatVersion
 		cfg.Architecture = architecture
@@ -106,48 +107,6 @@ func Save(dir string, ck *Checkpoint, extra func(tmp string) error) error {
 		}
 		return nil
 	})
-}
-
-// writeAtomically fills a fresh temporary sibling of dir with fill and then
-// moves it to dir, replacing an older folder there. On error nothing is
-// left behind and dir is as it was.
-func writeAtomically(dir string, fill func(tmp string) error) error {
-	dir = filepath.Clean(dir)
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return err
-	}
-	if err := fill(tmp); err != nil {
-		os.RemoveAll(tmp)
-		return err
-	}
-	old := ""
-	if st, err := os.Stat(dir); err == nil {
-		if !st.IsDir() {
-			os.RemoveAll(tmp)
-			return fmt.Errorf("%s exists and is not a folder", dir)
-		}
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			os.RemoveAll(tmp)
-			return err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
-		os.RemoveAll(tmp)
-		return err
-	}
-	if old != "" {
-		os.RemoveAll(old)
-	}
-	return nil
 }
 
 // LoadConfig reads and checks the config.json of the checkpoint folder dir.

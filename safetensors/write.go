@@ -1,16 +1,15 @@
 package safetensors
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/classify/classify/internal/atomicfile"
 )
 
 // metadataKey is the header entry that holds the file's string metadata.
@@ -161,32 +160,10 @@ func writeString(b *strings.Builder, s string) {
 // WriteFile writes tensors and metadata to the file path as Write does,
 // atomically: to a temporary file in the same folder, synced, then renamed
 // over path, so that a reader sees the old file or the whole new one.
-func WriteFile(path string, tensors []Tensor, metadata map[string]string) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+func WriteFile(path string, tensors []Tensor, metadata map[string]string) error {
+	err := atomicfile.Write(path, func(w io.Writer) error { return Write(w, tensors, metadata) })
 	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err := Write(w, tensors, metadata); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }

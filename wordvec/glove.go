@@ -1,13 +1,13 @@
 package wordvec
 
 import (
-	"github.com/classify/classify/data"
-
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
+
+	"github.com/classify/classify/data"
 )
 
 // gradClip bounds each component of a GloVe gradient, glove.c's

@@ -1,15 +1,14 @@
 package wordvec
 
 import (
-	"github.com/classify/classify/data"
-
 	"bufio"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/classify/classify/data"
+	"github.com/classify/classify/internal/atomicfile"
 )
 
 // WriteText writes v in GloVe text format: one line a word, the word then
@@ -40,25 +39,9 @@ func WriteText(w io.Writer, v *data.Vectors) error {
 
 // SaveText writes v to path in GloVe text format, atomically: to a
 // temporary file beside it, renamed into place once complete.
-func SaveText(path string, v *data.Vectors) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = WriteText(f, v); err != nil {
+func SaveText(path string, v *data.Vectors) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return WriteText(w, v) }); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }

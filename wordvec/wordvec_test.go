@@ -1,8 +1,6 @@
 package wordvec
 
 import (
-	"github.com/classify/classify/data"
-
 	"bytes"
 	"fmt"
 	"math"
@@ -13,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/classify/classify/data"
 )
 
 func TestVocabularyOrder(t *testing.T) {
