@@ -96,6 +96,12 @@ type Classifier struct {
 
 	mu     sync.Mutex
 	graphs map[graphKey]*compiledGraph
+	// running is shared with the replicas, which share the parameter
+	// tensors: Gorgonia writes to the values of parameter nodes when it
+	// compiles a graph (NewTapeMachine sets their engine) and when it runs
+	// one (its transpose and reshape ops change their input's shape in
+	// place), so one graph of the family compiles or runs at a time.
+	running *sync.Mutex
 }
 
 // NewClassifier builds the classifier. embedding is its [VocabSize, Dim]
@@ -110,7 +116,7 @@ func NewClassifier(cfg Config, embedding *tensor.Dense, seed int64) (*Classifier
 	}
 	rng := rand.New(rand.NewSource(seed))
 	dt := tensor.Float32
-	c := &Classifier{Config: cfg, graphs: map[graphKey]*compiledGraph{}}
+	c := &Classifier{Config: cfg, graphs: map[graphKey]*compiledGraph{}, running: new(sync.Mutex)}
 	c.Embedding = layers.NewEmbedding(embedding, !cfg.FreezeEmbeddings)
 	switch cfg.PosEncoding {
 	case "sinusoidal":
@@ -239,6 +245,11 @@ func (c *Classifier) bucket(n int) int {
 func (c *Classifier) Forward(b *data.Batch, training bool) (float64, []float32, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.running == nil {
+		c.running = new(sync.Mutex)
+	}
+	c.running.Lock()
+	defer c.running.Unlock()
 	if b.Size == 0 {
 		return 0, nil, nil
 	}

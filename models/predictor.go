@@ -23,8 +23,10 @@ const predictBatchSize = 64
 
 // Predictor is a checkpoint loaded once for prediction. It is safe for
 // concurrent use by many goroutines: each concurrent caller gets a replica
-// of the network (sharing the read-only weights) with its own compiled
-// graphs.
+// of the network (sharing the weights) with its own compiled graphs, and
+// the replicas take turns running them, since Gorgonia's ops write to the
+// shared weight tensors; each run uses both cores through the BiLSTM's two
+// directions.
 type Predictor struct {
 	// Checkpoint is what was loaded.
 	Checkpoint *Checkpoint
@@ -121,6 +123,7 @@ func padBatch(seqs [][]int, idx []int) *data.Batch {
 // its own compiled graphs, so that two replicas can run at once.
 func (c *Classifier) replica() *Classifier {
 	r := &Classifier{Config: c.Config, Embedding: c.Embedding, Position: c.Position, Encoder: c.Encoder,
-		Pooling: c.Pooling, Dropout: c.Dropout, Output: c.Output, graphs: map[graphKey]*compiledGraph{}}
+		Pooling: c.Pooling, Dropout: c.Dropout, Output: c.Output, graphs: map[graphKey]*compiledGraph{},
+		running: c.running}
 	return r
 }
