@@ -82,24 +82,7 @@ func (s *Store) Dataset(name string) (string, error) {
 		}
 		return ""
 	}
-	if s.Dir != "" {
-		if f := find(s.Dir); f != "" {
-			return f, nil
-		}
-	}
-	if s.CacheDir == "" {
-		return "", fmt.Errorf("%s: not found in $CLASSIFY_DATA and no cache folder to download it into", name)
-	}
-	if f := find(s.CacheDir); f != "" {
-		return f, nil
-	}
-	if err := s.download(d); err != nil {
-		return "", err
-	}
-	if f := find(s.CacheDir); f != "" {
-		return f, nil
-	}
-	return "", fmt.Errorf("%s: the download from %s holds no data folder", name, s.url(d))
+	return s.resolve(name, d, find, "no data folder")
 }
 
 // findDataFolder returns dir, or a folder at most depth levels below it,
@@ -143,6 +126,13 @@ func (s *Store) Vectors(name string) (string, error) {
 		}
 		return ""
 	}
+	return s.resolve(name, glove6B, find, name+".txt")
+}
+
+// resolve looks for name with find under Dir, then under CacheDir, and
+// else downloads d into CacheDir and looks again; what names what the
+// download should have held.
+func (s *Store) resolve(name string, d dataset, find func(root string) string, what string) (string, error) {
 	if s.Dir != "" {
 		if f := find(s.Dir); f != "" {
 			return f, nil
@@ -154,15 +144,14 @@ func (s *Store) Vectors(name string) (string, error) {
 	if f := find(s.CacheDir); f != "" {
 		return f, nil
 	}
-	if err := s.download(glove6B); err != nil {
+	if err := s.download(d); err != nil {
 		return "", err
 	}
 	if f := find(s.CacheDir); f != "" {
 		return f, nil
 	}
-	return "", fmt.Errorf("%s: the download from %s does not hold %s.txt", name, s.url(glove6B), name)
+	return "", fmt.Errorf("%s: the download from %s does not hold %s", name, s.url(d), what)
 }
-
 func (s *Store) url(d dataset) string {
 	if s.BaseURL != "" {
 		return strings.TrimSuffix(s.BaseURL, "/") + "/" + path.Base(d.url)
