@@ -82,7 +82,7 @@ func (s *Store) Dataset(name string) (string, error) {
 		}
 		return ""
 	}
-	return s.resolve(name, d, find, "no data folder")
+	return s.resolve(name, d, find, "a data folder")
 }
 
 // findDataFolder returns dir, or a folder at most depth levels below it,
