@@ -170,14 +170,8 @@ func (a *Adam) Step() (gradNorm float64, err error) {
 			g := p.Grad.Data().([]float32)
 			m := a.m[i].Data().([]float32)
 			v := a.v[i].Data().([]float32)
-			for j := range w {
-				gj := float64(g[j]) * scale
-				mj := b1*float64(m[j]) + (1-b1)*gj
-				vj := b2*float64(v[j]) + (1-b2)*gj*gj
-				m[j], v[j] = float32(mj), float32(vj)
-				mj, vj = float64(m[j]), float64(v[j])
-				w[j] = float32(float64(w[j]) - stepSize*mj/(math.Sqrt(vj)/bc2Sqrt+eps))
-			}
+			adamStep32(w, g, m, v, float32(scale), float32(b1), float32(1-b1), float32(b2), float32(1-b2),
+				float32(stepSize), float32(bc2Sqrt), float32(eps))
 		case []float64:
 			g := p.Grad.Data().([]float64)
 			m := a.m[i].Data().([]float64)
@@ -292,4 +286,19 @@ func floats(t *tensor.Dense) ([]float64, error) {
 		return []float64{d}, nil
 	}
 	return nil, fmt.Errorf("element type %v, want float32 or float64", t.Dtype())
+}
+
+// adamStep32 is one Adam step over float32 weights in float32 arithmetic,
+// the element type torch.optim.Adam computes a float32 parameter in (its
+// exp_avg, exp_avg_sq and denominator are float32 tensors). The factors
+// 1-b1 and 1-b2 come rounded from float64, as PyTorch's Python scalars do.
+func adamStep32(w, g, m, v []float32, scale, b1, oneMinusB1, b2, oneMinusB2, stepSize, bc2Sqrt, eps float32) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	for j := range w {
+		gj := g[j] * scale
+		mj := b1*m[j] + oneMinusB1*gj
+		vj := b2*v[j] + oneMinusB2*gj*gj
+		m[j], v[j] = mj, vj
+		w[j] -= stepSize * mj / (float32(math.Sqrt(float64(vj)))/bc2Sqrt + eps)
+	}
 }
