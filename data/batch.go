@@ -52,7 +52,7 @@ func Batches(seqs [][]int, labels []float32, size int, rng *rand.Rand) []Batch {
 	}
 	var batches []Batch
 	for s := 0; s < n; s += size {
-		batches = append(batches, makeBatch(seqs, labels, order[s:min(s+size, n)]))
+		batches = append(batches, NewBatch(seqs, labels, order[s:min(s+size, n)]))
 	}
 	if rng != nil {
 		shuffled := make([]Batch, len(batches))
@@ -64,8 +64,9 @@ func Batches(seqs [][]int, labels []float32, size int, rng *rand.Rand) []Batch {
 	return batches
 }
 
-// makeBatch pads the rows idx of seqs into one batch.
-func makeBatch(seqs [][]int, labels []float32, idx []int) Batch {
+// NewBatch pads the rows idx of seqs into one batch, with their labels (0
+// where labels is too short, as for unlabelled texts).
+func NewBatch(seqs [][]int, labels []float32, idx []int) Batch {
 	b := Batch{Size: len(idx), Len: 1, Index: append([]int(nil), idx...)}
 	for _, i := range idx {
 		b.Len = max(b.Len, len(seqs[i]))

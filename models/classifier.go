@@ -79,8 +79,8 @@ func (c Config) Validate() error {
 //	    -> [Dropout] -> Dense(1) -> logit
 //
 // It keeps one compiled graph per batch shape and mode, so a batch of a
-// shape seen before costs no compilation. A Classifier is not safe for
-// concurrent use; Predictor is.
+// shape seen before costs no compilation. Its methods may be called from
+// several goroutines: their runs take turns.
 type Classifier struct {
 	Config Config
 
@@ -94,14 +94,12 @@ type Classifier struct {
 	Dropout *layers.Dropout
 	Output  *layers.Dense
 
+	// mu lets one graph compile or run at a time: Gorgonia writes to the
+	// values of parameter nodes, which all graphs share, when it compiles
+	// a graph (NewTapeMachine sets their engine) and when it runs one (its
+	// transpose and reshape ops change their input's shape in place).
 	mu     sync.Mutex
 	graphs map[graphKey]*compiledGraph
-	// running is shared with the replicas, which share the parameter
-	// tensors: Gorgonia writes to the values of parameter nodes when it
-	// compiles a graph (NewTapeMachine sets their engine) and when it runs
-	// one (its transpose and reshape ops change their input's shape in
-	// place), so one graph of the family compiles or runs at a time.
-	running *sync.Mutex
 }
 
 // NewClassifier builds the classifier. embedding is its [VocabSize, Dim]
@@ -116,7 +114,7 @@ func NewClassifier(cfg Config, embedding *tensor.Dense, seed int64) (*Classifier
 	}
 	rng := rand.New(rand.NewSource(seed))
 	dt := tensor.Float32
-	c := &Classifier{Config: cfg, graphs: map[graphKey]*compiledGraph{}, running: new(sync.Mutex)}
+	c := &Classifier{Config: cfg, graphs: map[graphKey]*compiledGraph{}}
 	c.Embedding = layers.NewEmbedding(embedding, !cfg.FreezeEmbeddings)
 	switch cfg.PosEncoding {
 	case "sinusoidal":
@@ -245,11 +243,6 @@ func (c *Classifier) bucket(n int) int {
 func (c *Classifier) Forward(b *data.Batch, training bool) (float64, []float32, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.running == nil {
-		c.running = new(sync.Mutex)
-	}
-	c.running.Lock()
-	defer c.running.Unlock()
 	if b.Size == 0 {
 		return 0, nil, nil
 	}

@@ -294,3 +294,48 @@ func TestPredictorConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPredictionThreshold pins the label to the logit's sign, as the
+// metrics of package train count it: a logit of 0 is negative.
+func TestPredictionThreshold(t *testing.T) {
+	for _, c := range []struct {
+		z     float32
+		label int
+	}{{-1e-9, 0}, {0, 0}, {1e-9, 1}, {3, 1}, {-3, 0}} {
+		if got := PredictionFromLogit(c.z); got.Label != c.label {
+			t.Errorf("PredictionFromLogit(%v) = %+v, want label %d", c.z, got, c.label)
+		}
+	}
+}
+
+// TestPredictorBoundsGraphs checks that requests of every size from 1 to
+// 70 texts compile a bounded number of graphs (batch rows are padded to a
+// power of two), so that a server's memory does not grow with the sizes
+// it meets, and that the padding rows change no answer.
+func TestPredictorBoundsGraphs(t *testing.T) {
+	m := tinyClassifier(t, tinyConfig("sinusoidal", "mean"), 4)
+	p := NewPredictor(&Checkpoint{Tokenizer: tinyTokenizer(t), Model: m})
+	texts := make([]string, 70)
+	for i := range texts {
+		texts[i] = strings.Repeat("the film is good ", 1+i%3)
+	}
+	want, err := p.Predict(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= len(texts); n++ {
+		got, err := p.Predict(texts[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("Predict of %d texts: text %d = %+v, want %+v", n, i, got[i], want[i])
+			}
+		}
+	}
+	// Lengths 4, 8 and 12 round to buckets 8 and 16; rows to 1, 2, ... 64.
+	if n := len(m.graphs); n > 2*7 {
+		t.Errorf("%d graphs compiled for requests of 1 to 70 texts, want at most 14", n)
+	}
+}

@@ -3,7 +3,6 @@ package models
 import (
 	"math"
 	"sort"
-	"sync"
 
 	"github.com/classify/classify/data"
 )
@@ -22,16 +21,11 @@ type Prediction struct {
 const predictBatchSize = 64
 
 // Predictor is a checkpoint loaded once for prediction. It is safe for
-// concurrent use by many goroutines: each concurrent caller gets a replica
-// of the network (sharing the weights) with its own compiled graphs, and
-// the replicas take turns running them, since Gorgonia's ops write to the
-// shared weight tensors; each run uses both cores through the BiLSTM's two
-// directions.
+// concurrent use by many goroutines: their batches take turns on the
+// model, each using every core.
 type Predictor struct {
 	// Checkpoint is what was loaded.
 	Checkpoint *Checkpoint
-
-	replicas sync.Pool
 }
 
 // LoadPredictor loads the checkpoint folder dir for prediction.
@@ -44,11 +38,7 @@ func LoadPredictor(dir string) (*Predictor, error) {
 }
 
 // NewPredictor serves predictions from a loaded checkpoint.
-func NewPredictor(ck *Checkpoint) *Predictor {
-	p := &Predictor{Checkpoint: ck}
-	p.replicas.New = func() any { return ck.Model.replica() }
-	return p
-}
+func NewPredictor(ck *Checkpoint) *Predictor { return &Predictor{Checkpoint: ck} }
 
 // Predict scores texts and returns one prediction per text, in order.
 func (p *Predictor) Predict(texts []string) ([]Prediction, error) {
@@ -56,9 +46,7 @@ func (p *Predictor) Predict(texts []string) ([]Prediction, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := p.replicas.Get().(*Classifier)
-	defer p.replicas.Put(m)
-	logits, err := m.Logits(seqs)
+	logits, err := p.Checkpoint.Model.Logits(seqs)
 	if err != nil {
 		return nil, err
 	}
@@ -69,11 +57,13 @@ func (p *Predictor) Predict(texts []string) ([]Prediction, error) {
 	return out, nil
 }
 
-// PredictionFromLogit turns a logit into a probability and a label.
+// PredictionFromLogit turns a logit into a probability and a label. The
+// label is 1 when the logit is above 0, the probability above 0.5, as
+// Keras's binary accuracy and the metrics of package train decide.
 func PredictionFromLogit(z float32) Prediction {
 	p := float32(1 / (1 + math.Exp(-float64(z))))
 	label := 0
-	if p >= 0.5 {
+	if z > 0 {
 		label = 1
 	}
 	return Prediction{Label: label, Probability: p}
@@ -91,8 +81,9 @@ func (c *Classifier) Logits(seqs [][]int) ([]float32, error) {
 	out := make([]float32, len(seqs))
 	for start := 0; start < len(order); start += predictBatchSize {
 		idx := order[start:min(start+predictBatchSize, len(order))]
-		b := padBatch(seqs, idx)
-		_, logits, err := c.Forward(b, false)
+		b := data.NewBatch(seqs, nil, idx)
+		padRows(&b)
+		_, logits, err := c.Forward(&b, false)
 		if err != nil {
 			return nil, err
 		}
@@ -103,27 +94,25 @@ func (c *Classifier) Logits(seqs [][]int) ([]float32, error) {
 	return out, nil
 }
 
-// padBatch makes an unlabelled batch of the sequences at idx, padded to the
-// longest of them.
-func padBatch(seqs [][]int, idx []int) *data.Batch {
-	b := &data.Batch{Size: len(idx), Index: idx}
-	for _, i := range idx {
-		b.Len = max(b.Len, len(seqs[i]))
+// padRows adds rows holding one [UNK] token until the batch has a power of
+// two rows: a server that scores requests of every size then compiles a
+// handful of graphs per length (1, 2, 4 ... 64 rows), not one per size.
+func padRows(b *data.Batch) {
+	rows := 1
+	for rows < b.Size {
+		rows *= 2
 	}
-	b.IDs = make([]int, b.Size*b.Len)
-	b.Lengths = make([]int, b.Size)
-	for r, i := range idx {
-		copy(b.IDs[r*b.Len:], seqs[i])
-		b.Lengths[r] = len(seqs[i])
+	if rows == b.Size {
+		return
 	}
-	return b
-}
-
-// replica returns a classifier that shares c's layers and weights but has
-// its own compiled graphs, so that two replicas can run at once.
-func (c *Classifier) replica() *Classifier {
-	r := &Classifier{Config: c.Config, Embedding: c.Embedding, Position: c.Position, Encoder: c.Encoder,
-		Pooling: c.Pooling, Dropout: c.Dropout, Output: c.Output, graphs: map[graphKey]*compiledGraph{},
-		running: c.running}
-	return r
+	ids := make([]int, rows*b.Len)
+	copy(ids, b.IDs)
+	for r := b.Size; r < rows; r++ {
+		ids[r*b.Len] = data.UnkID
+	}
+	for r := b.Size; r < rows; r++ {
+		b.Lengths = append(b.Lengths, 1)
+	}
+	b.IDs, b.Size = ids, rows
+	b.Labels = append(b.Labels, make([]float32, rows-len(b.Labels))...)
 }
