@@ -69,7 +69,7 @@ func BenchmarkBuildVocabulary(b *testing.B) {
 func BenchmarkBatches(b *testing.B) {
 	ex := rtPolarity(b)
 	tok, _ := NewTokenizer(BuildVocabulary(Texts(ex), 10000))
-	seqs, _ := tok.EncodeAll(Texts(ex), 100)
+	seqs := tok.EncodeAll(Texts(ex), 100)
 	labels := Labels(ex)
 	rng := rand.New(rand.NewSource(1))
 	for b.Loop() {

@@ -31,7 +31,7 @@ func ExampleBuildVocabulary() {
 
 func ExampleTokenizer_Encode() {
 	tok, _ := data.NewTokenizer(data.BuildVocabulary([]string{"a good film", "a bad film"}, 0))
-	ids, tokens, _ := tok.Encode("A good, good film!", 4)
+	ids, tokens := tok.Encode("A good, good film!", 4)
 	fmt.Println(ids, tokens)
 	// Output: [2 5 1 5] [a good [UNK] good]
 }

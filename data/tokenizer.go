@@ -43,13 +43,13 @@ func (t *Tokenizer) Vocabulary() *Vocabulary { return t.vocab }
 // them when maxLen <= 0), without padding. An unknown word becomes id 1
 // and token "[UNK]", as HF's WordLevel reports it. A text without words
 // encodes as [1] ("[UNK]"), so that no sequence is empty.
-func (t *Tokenizer) Encode(text string, maxLen int) (ids []int, tokens []string, err error) {
+func (t *Tokenizer) Encode(text string, maxLen int) (ids []int, tokens []string) {
 	words := Words(text)
 	if maxLen > 0 && len(words) > maxLen {
 		words = words[:maxLen]
 	}
 	if len(words) == 0 {
-		return []int{UnkID}, []string{UnkToken}, nil
+		return []int{UnkID}, []string{UnkToken}
 	}
 	ids = make([]int, len(words))
 	tokens = make([]string, len(words))
@@ -57,21 +57,17 @@ func (t *Tokenizer) Encode(text string, maxLen int) (ids []int, tokens []string,
 		ids[i] = t.vocab.ID(w)
 		tokens[i] = t.vocab.Word(ids[i])
 	}
-	return ids, tokens, nil
+	return ids, tokens
 }
 
 // EncodeAll encodes each text as Encode does and returns the ids. It is
 // safe for concurrent use.
-func (t *Tokenizer) EncodeAll(texts []string, maxLen int) ([][]int, error) {
+func (t *Tokenizer) EncodeAll(texts []string, maxLen int) [][]int {
 	out := make([][]int, len(texts))
 	for i, text := range texts {
-		ids, _, err := t.Encode(text, maxLen)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = ids
+		out[i], _ = t.Encode(text, maxLen)
 	}
-	return out, nil
+	return out
 }
 
 // SugarmeTokenizer builds the same tokenizer in github.com/sugarme/tokenizer:

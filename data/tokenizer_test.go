@@ -96,9 +96,9 @@ func TestEncode(t *testing.T) {
 		{" ?! ", 1, []int{1}, []string{"[UNK]"}},
 	}
 	for _, tt := range tests {
-		ids, tokens, err := tok.Encode(tt.text, tt.maxLen)
-		if err != nil || !reflect.DeepEqual(ids, tt.ids) || !reflect.DeepEqual(tokens, tt.tokens) {
-			t.Errorf("Encode(%q, %d) = %v, %q, %v; want %v, %q", tt.text, tt.maxLen, ids, tokens, err, tt.ids, tt.tokens)
+		ids, tokens := tok.Encode(tt.text, tt.maxLen)
+		if !reflect.DeepEqual(ids, tt.ids) || !reflect.DeepEqual(tokens, tt.tokens) {
+			t.Errorf("Encode(%q, %d) = %v, %q; want %v, %q", tt.text, tt.maxLen, ids, tokens, tt.ids, tt.tokens)
 		}
 	}
 }
@@ -138,8 +138,8 @@ func TestSugarmeAgrees(t *testing.T) {
 	inMemory := tok.SugarmeTokenizer()
 	mismatches := 0
 	for _, text := range texts {
-		want, _, _ := tok.Encode(text, 0)
-		if got, _, _ := loaded.Encode(text, 0); !reflect.DeepEqual(got, want) {
+		want, _ := tok.Encode(text, 0)
+		if got, _ := loaded.Encode(text, 0); !reflect.DeepEqual(got, want) {
 			t.Errorf("LoadTokenizer's Encode(%q) = %v, want %v", text, got, want)
 		}
 		for name, sg := range map[string]sugarTokenizer{"in memory": inMemory, "pretrained.FromFile": fromFile} {
@@ -166,13 +166,13 @@ func TestSugarmeAgrees(t *testing.T) {
 func TestEncodeConcurrent(t *testing.T) {
 	texts := Texts(rtPolarity(t))[:2000]
 	tok, _ := NewTokenizer(BuildVocabulary(texts, 5000))
-	want, _ := tok.EncodeAll(texts, 50)
+	want := tok.EncodeAll(texts, 50)
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, _ := tok.EncodeAll(texts, 50)
+			got := tok.EncodeAll(texts, 50)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("concurrent EncodeAll differs")
 			}

@@ -42,10 +42,7 @@ func NewPredictor(ck *Checkpoint) *Predictor { return &Predictor{Checkpoint: ck}
 
 // Predict scores texts and returns one prediction per text, in order.
 func (p *Predictor) Predict(texts []string) ([]Prediction, error) {
-	seqs, err := p.Checkpoint.Tokenizer.EncodeAll(texts, p.Checkpoint.Model.Config.MaxLen)
-	if err != nil {
-		return nil, err
-	}
+	seqs := p.Checkpoint.Tokenizer.EncodeAll(texts, p.Checkpoint.Model.Config.MaxLen)
 	logits, err := p.Checkpoint.Model.Logits(seqs)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/classify/classify/data"
+	"github.com/classify/classify/kernels"
 	"github.com/classify/classify/models"
 	"github.com/classify/classify/train"
 )
@@ -80,7 +81,7 @@ var benchCommand = command{
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			out, err := json.Marshal(map[string]any{
-				"summary": true, "seq_len": *seqLen, "batch_size": *batch, "dim": *dim, "hidden": *hidden,
+				"summary": true, "blas": kernels.BLAS(), "seq_len": *seqLen, "batch_size": *batch, "dim": *dim, "hidden": *hidden,
 				"steps": *steps, "threads": runtime.GOMAXPROCS(0),
 				"median_ms_per_step": round2(times[len(times)/2]),
 				"min_ms_per_step":    round2(times[0]),

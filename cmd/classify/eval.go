@@ -41,10 +41,7 @@ var evalCommand = command{
 			if err != nil {
 				return err
 			}
-			seqs, err := ck.Tokenizer.EncodeAll(data.Texts(examples), ck.Model.Config.MaxLen)
-			if err != nil {
-				return err
-			}
+			seqs := ck.Tokenizer.EncodeAll(data.Texts(examples), ck.Model.Config.MaxLen)
 			m, err := train.Evaluate(ck.Model, seqs, data.Labels(examples), *batch)
 			if err != nil {
 				return err

@@ -30,10 +30,7 @@ var tokenizeCommand = command{
 			defer out.Flush()
 			show := func(texts []string) error {
 				for _, text := range texts {
-					ids, tokens, err := tok.Encode(text, maxLen)
-					if err != nil {
-						return err
-					}
+					ids, tokens := tok.Encode(text, maxLen)
 					if *asJSON {
 						js, err := json.Marshal(struct {
 							Text   string   `json:"text"`

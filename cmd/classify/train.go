@@ -126,14 +126,8 @@ func runTrain(e *env, o *trainOptions) error {
 		Seed: o.seed, EarlyStopping: o.patience}
 	model := ck.Model
 	maxLen := model.Config.MaxLen
-	trainSeqs, err := ck.Tokenizer.EncodeAll(data.Texts(trainEx), maxLen)
-	if err != nil {
-		return err
-	}
-	valSeqs, err := ck.Tokenizer.EncodeAll(data.Texts(valEx), maxLen)
-	if err != nil {
-		return err
-	}
+	trainSeqs := ck.Tokenizer.EncodeAll(data.Texts(trainEx), maxLen)
+	valSeqs := ck.Tokenizer.EncodeAll(data.Texts(valEx), maxLen)
 
 	opt, err := train.NewAdam(model.Params(), train.WithLearningRate(o.lr), train.WithClipNorm(o.clipNorm))
 	if err != nil {
@@ -181,10 +175,7 @@ func runTrain(e *env, o *trainOptions) error {
 		return fmt.Errorf("training stopped: %w (the last good weights are in %s)", fitErr, o.out)
 	}
 	if len(testExamples) > 0 {
-		seqs, err := ck.Tokenizer.EncodeAll(data.Texts(testExamples), maxLen)
-		if err != nil {
-			return err
-		}
+		seqs := ck.Tokenizer.EncodeAll(data.Texts(testExamples), maxLen)
 		m, err := train.Evaluate(model, seqs, data.Labels(testExamples), 256)
 		if err != nil {
 			return err
