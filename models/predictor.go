@@ -9,7 +9,7 @@ import (
 
 // Prediction is a model's answer for one text.
 type Prediction struct {
-	// Label is 1 when Probability is at least 0.5, else 0.
+	// Label is 1 when the logit is above 0 (Probability above 0.5), else 0.
 	Label int `json:"label"`
 	// Probability is the positive class's probability.
 	Probability float32 `json:"probability"`
@@ -91,25 +91,23 @@ func (c *Classifier) Logits(seqs [][]int) ([]float32, error) {
 	return out, nil
 }
 
-// padRows adds rows holding one [UNK] token until the batch has a power of
-// two rows: a server that scores requests of every size then compiles a
-// handful of graphs per length (1, 2, 4 ... 64 rows), not one per size.
+// padRows adds rows until the batch has a power of two rows: a server that
+// scores requests of every size then compiles a handful of graphs per
+// length (1, 2, 4 ... 64 rows), not one per size. A filler row holds one
+// [UNK] token rather than none, so that no pooling divides by zero; its
+// logit is not read.
 func padRows(b *data.Batch) {
 	rows := 1
 	for rows < b.Size {
 		rows *= 2
 	}
-	if rows == b.Size {
-		return
-	}
 	ids := make([]int, rows*b.Len)
 	copy(ids, b.IDs)
 	for r := b.Size; r < rows; r++ {
 		ids[r*b.Len] = data.UnkID
-	}
-	for r := b.Size; r < rows; r++ {
 		b.Lengths = append(b.Lengths, 1)
+		b.Labels = append(b.Labels, 0)
+		b.Index = append(b.Index, -1)
 	}
 	b.IDs, b.Size = ids, rows
-	b.Labels = append(b.Labels, make([]float32, rows-len(b.Labels))...)
 }
