@@ -59,7 +59,9 @@ func applyLSTM(x, mask *G.Node, weights [][3]*G.Node, reverse []bool, inputGrad 
 		if err := ones.Memset(lstmOne(dt)); err != nil {
 			return nil, fmt.Errorf("fused lstm: %w", err)
 		}
-		mask = G.NewConstant(ones, G.WithName("fused_lstm_no_mask"))
+		// Gorgonia merges constants of one name in a graph: the name
+		// carries the shape, so masks of two shapes stay apart.
+		mask = G.NewConstant(ones, G.WithName(fmt.Sprintf("fused_lstm_no_mask_%dx%d", B, T)))
 	}
 	hidden := -1
 	children := G.Nodes{x, mask}

@@ -55,6 +55,37 @@ func TestBidirectionalFrozenInputGradient(t *testing.T) {
 	}
 }
 
+// TestBidirectionalSkipsInputGradient checks that the fused node is told to
+// skip the gradient of its input exactly when nothing trainable feeds it.
+func TestBidirectionalSkipsInputGradient(t *testing.T) {
+	for _, trainable := range []bool{false, true} {
+		rng := rand.New(rand.NewSource(35))
+		bi := newBiLSTM(rng, 2, 3, MergeConcat, true, false)
+		x := inputParam("x", rng, 2, 4, 2)
+		if !trainable {
+			x.Trainable, x.Grad = false, nil
+		}
+		g := NewGraph(tensor.Float64, true)
+		if _, err := bi.Forward(g, g.Param(x), nil); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, n := range g.AllNodes() {
+			op, ok := n.Op().(*lstmOp)
+			if !ok {
+				continue
+			}
+			found = true
+			if got := op.run.(*lstmRun[float64]).inputGrad; got != trainable {
+				t.Errorf("input trainable %v: the fused node computes the input gradient: %v, want %v", trainable, got, trainable)
+			}
+		}
+		if !found {
+			t.Fatal("no fused LSTM node in the graph")
+		}
+	}
+}
+
 // A fused node that is never differentiated runs the kernels' Infer; its
 // outputs equal those of the same node in a graph with a backward pass.
 func TestFusedBiLSTMInferenceEqualsTraining(t *testing.T) {
