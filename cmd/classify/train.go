@@ -171,6 +171,9 @@ func runTrain(e *env, o *trainOptions) error {
 		return fmt.Errorf("writing checkpoint %s: %w", o.out, err)
 	}
 	fmt.Fprintf(e.stdout, "checkpoint written to %s\n", o.out)
+	if errors.Is(fitErr, context.Canceled) {
+		return fmt.Errorf("interrupted: %d epochs finished, the weights of the last step are in %s", len(history), o.out)
+	}
 	if fitErr != nil {
 		return fmt.Errorf("training stopped: %w (the last good weights are in %s)", fitErr, o.out)
 	}
