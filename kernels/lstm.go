@@ -198,14 +198,20 @@ func (l *LSTM[F]) Forward(w *LSTMWeights[F], x, mask []F, B, T int, reverse bool
 func realSteps[F Float](mask []F, B, T int) int {
 	n := 0
 	for b := 0; b < B; b++ {
-		for t := T - 1; t >= n; t-- {
-			if mask[b*T+t] != 0 {
-				n = t + 1
-				break
-			}
-		}
+		n = max(n, lastRealStep(mask[b*T:(b+1)*T])+1)
 	}
 	return n
+}
+
+// lastRealStep returns the last t with row[t] != 0, or -1 for a row of
+// padding only.
+func lastRealStep[F Float](row []F) int {
+	for t := len(row) - 1; t >= 0; t-- {
+		if row[t] != 0 {
+			return t
+		}
+	}
+	return -1
 }
 
 // inferChunk is the number of steps whose input projections Infer
@@ -300,13 +306,7 @@ func (l *LSTM[F]) orderRows(mask []F, B, T int) {
 	}
 	l.order, l.last = l.order[:B], l.last[:B]
 	for b := range l.last {
-		l.last[b] = -1
-		for t := T - 1; t >= 0; t-- {
-			if mask[b*T+t] != 0 {
-				l.last[b] = t
-				break
-			}
-		}
+		l.last[b] = lastRealStep(mask[b*T : (b+1)*T])
 		l.order[b] = b
 	}
 	// Insertion sort: no allocation, and batches are small.
