@@ -64,6 +64,23 @@ func Batches(seqs [][]int, labels []float32, size int, rng *rand.Rand) []Batch {
 	return batches
 }
 
+// LengthBatches cuts seqs into batches of size rows in order of length
+// (stable, so the same input gives the same batches), for scoring: similar
+// lengths keep padding small. Each batch's Index holds the rows' positions
+// in seqs, so results can be put back in order.
+func LengthBatches(seqs [][]int, labels []float32, size int) []Batch {
+	order := make([]int, len(seqs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(seqs[order[a]]) < len(seqs[order[b]]) })
+	var out []Batch
+	for start := 0; start < len(order); start += size {
+		out = append(out, NewBatch(seqs, labels, order[start:min(start+size, len(order))]))
+	}
+	return out
+}
+
 // NewBatch pads the rows idx of seqs into one batch, with their labels (0
 // where labels is too short, as for unlabelled texts).
 func NewBatch(seqs [][]int, labels []float32, idx []int) Batch {

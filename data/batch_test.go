@@ -71,3 +71,24 @@ func TestBatchesBucketed(t *testing.T) {
 		t.Errorf("Batches with seeds 42 and 43 start alike")
 	}
 }
+
+func TestLengthBatches(t *testing.T) {
+	seqs := [][]int{{5, 6, 7}, {8}, {9, 9}, {4}, {3, 3, 3, 3}}
+	labels := []float32{1, 0, 1, 0, 1}
+	got := LengthBatches(seqs, labels, 2)
+	wantIndex := [][]int{{1, 3}, {2, 0}, {4}}
+	wantLen := []int{1, 3, 4}
+	if len(got) != len(wantIndex) {
+		t.Fatalf("LengthBatches gave %d batches, want %d", len(got), len(wantIndex))
+	}
+	for k, b := range got {
+		if !reflect.DeepEqual(b.Index, wantIndex[k]) || b.Len != wantLen[k] {
+			t.Errorf("batch %d: Index %v, Len %d; want %v, %d", k, b.Index, b.Len, wantIndex[k], wantLen[k])
+		}
+		for r, i := range b.Index {
+			if b.Labels[r] != labels[i] || b.IDs[r*b.Len] != seqs[i][0] {
+				t.Errorf("batch %d row %d does not hold sequence %d", k, r, i)
+			}
+		}
+	}
+}

@@ -2,7 +2,6 @@ package models
 
 import (
 	"math"
-	"sort"
 
 	"github.com/classify/classify/data"
 )
@@ -70,21 +69,15 @@ func PredictionFromLogit(z float32) Prediction {
 // one logit per sequence, in order. It runs the inference graphs only: no
 // dropout and no gradients.
 func (c *Classifier) Logits(seqs [][]int) ([]float32, error) {
-	order := make([]int, len(seqs))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return len(seqs[order[a]]) < len(seqs[order[b]]) })
 	out := make([]float32, len(seqs))
-	for start := 0; start < len(order); start += predictBatchSize {
-		idx := order[start:min(start+predictBatchSize, len(order))]
-		b := data.NewBatch(seqs, nil, idx)
+	for _, b := range data.LengthBatches(seqs, nil, predictBatchSize) {
+		rows := b.Index
 		padRows(&b)
 		_, logits, err := c.Forward(&b, false)
 		if err != nil {
 			return nil, err
 		}
-		for r, i := range idx {
+		for r, i := range rows {
 			out[i] = logits[r]
 		}
 	}

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"sort"
 	"time"
 
-	"github.com/classify/classify/data"
 	"gorgonia.org/tensor"
+
+	"github.com/classify/classify/data"
 )
 
 // ErrStop may be returned by Config.OnEpoch to end training early without
@@ -291,21 +291,9 @@ func forwardAll(model Model, seqs [][]int, labels []float32, batchSize int) ([]f
 	if batchSize <= 0 {
 		batchSize = 32
 	}
-	// Sort by length (stably, so that the batches are always the same)
-	// and remember where each row came from.
-	order := make([]int, len(seqs))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return len(seqs[order[a]]) < len(seqs[order[b]]) })
-	sorted := make([][]int, len(seqs))
-	sortedLabels := make([]float32, len(seqs))
-	for i, j := range order {
-		sorted[i], sortedLabels[i] = seqs[j], labels[j]
-	}
 	logits := make([]float32, len(seqs))
 	var lossSum float64
-	for _, b := range data.Batches(sorted, sortedLabels, batchSize, nil) {
+	for _, b := range data.LengthBatches(seqs, labels, batchSize) {
 		loss, z, err := model.Forward(&b, false)
 		if err != nil {
 			return nil, 0, err
@@ -315,7 +303,7 @@ func forwardAll(model Model, seqs [][]int, labels []float32, batchSize int) ([]f
 		}
 		lossSum += loss * float64(b.Size)
 		for r, i := range b.Index {
-			logits[order[i]] = z[r]
+			logits[i] = z[r]
 		}
 	}
 	return logits, lossSum / float64(max(len(seqs), 1)), nil
