@@ -3,12 +3,9 @@ package models
 import (
 	"fmt"
 	"math/rand"
-	"sync"
 
-	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/classify/classify/data"
 	"github.com/classify/classify/layers"
 )
 
@@ -73,15 +70,16 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Classifier is the sentiment classifier of SPEC section 2:
+// Classifier is the sentiment classifier of SPEC section 2, a Sequential
+// of these layers:
 //
 //	ids -> Embedding -> + positions -> Bidirectional(LSTM) -> pooling
 //	    -> [Dropout] -> Dense(1) -> logit
 //
-// It keeps one compiled graph per batch shape and mode, so a batch of a
-// shape seen before costs no compilation. Its methods may be called from
-// several goroutines: their runs take turns.
+// The fields name its layers; the Sequential compiles, trains, scores and
+// runs them.
 type Classifier struct {
+	*Sequential
 	Config Config
 
 	Embedding *layers.Embedding
@@ -93,13 +91,6 @@ type Classifier struct {
 	// Dropout is nil when the rate is 0.
 	Dropout *layers.Dropout
 	Output  *layers.Dense
-
-	// mu lets one graph compile or run at a time: Gorgonia writes to the
-	// values of parameter nodes, which all graphs share, when it compiles
-	// a graph (NewTapeMachine sets their engine) and when it runs one (its
-	// transpose and reshape ops change their input's shape in place).
-	mu     sync.Mutex
-	graphs map[graphKey]*compiledGraph
 }
 
 // NewClassifier builds the classifier. embedding is its [VocabSize, Dim]
@@ -114,7 +105,7 @@ func NewClassifier(cfg Config, embedding *tensor.Dense, seed int64) (*Classifier
 	}
 	rng := rand.New(rand.NewSource(seed))
 	dt := tensor.Float32
-	c := &Classifier{Config: cfg, graphs: map[graphKey]*compiledGraph{}}
+	c := &Classifier{Config: cfg}
 	c.Embedding = layers.NewEmbedding(embedding, !cfg.FreezeEmbeddings)
 	switch cfg.PosEncoding {
 	case "sinusoidal":
@@ -138,11 +129,6 @@ func NewClassifier(cfg Config, embedding *tensor.Dense, seed int64) (*Classifier
 		c.Dropout = layers.NewDropout(cfg.Dropout, rand.New(rand.NewSource(seed+1)))
 	}
 	c.Output = layers.NewDense(2*cfg.Hidden, 1, layers.Linear, dt, rng)
-	return c, nil
-}
-
-// Layers lists the layers in the order data flows through them.
-func (c *Classifier) Layers() []layers.Layer {
 	ls := []layers.Layer{c.Embedding}
 	if c.Position != nil {
 		ls = append(ls, c.Position)
@@ -154,131 +140,6 @@ func (c *Classifier) Layers() []layers.Layer {
 	if c.Dropout != nil {
 		ls = append(ls, c.Dropout)
 	}
-	return append(ls, c.Output)
-}
-
-// Params lists every parameter, trainable or not, in a fixed order.
-func (c *Classifier) Params() []*layers.Param {
-	var ps []*layers.Param
-	for _, l := range c.Layers() {
-		ps = append(ps, l.Params()...)
-	}
-	return ps
-}
-
-// graphKey names one compiled graph: a batch shape and a mode.
-type graphKey struct {
-	batch, length int
-	training      bool
-}
-
-// compiledGraph is the classifier built into one graph, with its inputs,
-// outputs and machine.
-type compiledGraph struct {
-	ids, mask, labels *G.Node
-	logits, loss      *G.Node
-	machine           *layers.Machine
-
-	idsValue, maskValue, labelsValue *tensor.Dense
-	inputs                           map[*G.Node]*tensor.Dense
-}
-
-// build adds the classifier to a new graph for batches of the key's shape.
-func (c *Classifier) build(k graphKey) (*compiledGraph, error) {
-	g := layers.NewGraph(tensor.Float32, k.training)
-	cg := &compiledGraph{}
-	cg.idsValue = tensor.New(tensor.WithShape(k.batch, k.length), tensor.Of(tensor.Int))
-	cg.maskValue = tensor.New(tensor.WithShape(k.batch, k.length), tensor.Of(tensor.Float32))
-	cg.labelsValue = tensor.New(tensor.WithShape(k.batch), tensor.Of(tensor.Float32))
-	cg.ids = G.NewMatrix(g.ExprGraph, tensor.Int, G.WithShape(k.batch, k.length), G.WithName("ids"))
-	cg.mask = G.NewMatrix(g.ExprGraph, tensor.Float32, G.WithShape(k.batch, k.length), G.WithName("mask"))
-	cg.labels = G.NewVector(g.ExprGraph, tensor.Float32, G.WithShape(k.batch), G.WithName("labels"))
-	cg.inputs = map[*G.Node]*tensor.Dense{cg.ids: cg.idsValue, cg.mask: cg.maskValue, cg.labels: cg.labelsValue}
-
-	x := cg.ids
-	var err error
-	for _, l := range c.Layers() {
-		if x, err = l.Forward(g, x, cg.mask); err != nil {
-			return nil, fmt.Errorf("%s: %w", l.Name(), err)
-		}
-	}
-	if cg.logits, err = G.Reshape(x, tensor.Shape{k.batch}); err != nil {
-		return nil, err
-	}
-	if cg.loss, err = layers.BinaryCrossEntropy(cg.logits, cg.labels); err != nil {
-		return nil, err
-	}
-	if cg.machine, err = layers.Compile(g, cg.loss); err != nil {
-		return nil, err
-	}
-	return cg, nil
-}
-
-// graph returns the compiled graph for k, building it on first use.
-func (c *Classifier) graph(k graphKey) (*compiledGraph, error) {
-	if cg, ok := c.graphs[k]; ok {
-		return cg, nil
-	}
-	cg, err := c.build(k)
-	if err != nil {
-		return nil, err
-	}
-	c.graphs[k] = cg
-	return cg, nil
-}
-
-// lengthStep is the granularity of the compiled lengths: a batch is padded
-// up to a multiple of it, so that a few graphs serve every length. Padding is
-// masked exactly, so the extra steps change no result.
-const lengthStep = 8
-
-// bucket returns the compiled length that serves batches of length n.
-func (c *Classifier) bucket(n int) int {
-	return min(c.Config.MaxLen, (n+lengthStep-1)/lengthStep*lengthStep)
-}
-
-// Forward runs the classifier on b and returns the mean binary
-// cross-entropy and each row's logit. With training true it applies dropout
-// and leaves each trainable parameter's gradient in its Grad.
-func (c *Classifier) Forward(b *data.Batch, training bool) (float64, []float32, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if b.Size == 0 {
-		return 0, nil, nil
-	}
-	if b.Len > c.Config.MaxLen {
-		return 0, nil, fmt.Errorf("batch of length %d, longer than max_len %d", b.Len, c.Config.MaxLen)
-	}
-	length := c.bucket(b.Len)
-	cg, err := c.graph(graphKey{batch: b.Size, length: length, training: training})
-	if err != nil {
-		return 0, nil, err
-	}
-	ids := cg.idsValue.Data().([]int)
-	mask := cg.maskValue.Data().([]float32)
-	clear(ids)
-	clear(mask)
-	for r := 0; r < b.Size; r++ {
-		for t, id := range b.IDs[r*b.Len : (r+1)*b.Len] {
-			if id < 0 || id >= c.Config.VocabSize {
-				return 0, nil, fmt.Errorf("token id %d out of the vocabulary [0, %d)", id, c.Config.VocabSize)
-			}
-			ids[r*length+t] = id
-			if id != 0 {
-				mask[r*length+t] = 1
-			}
-		}
-	}
-	labels := cg.labelsValue.Data().([]float32)
-	if len(b.Labels) == b.Size {
-		copy(labels, b.Labels)
-	} else {
-		clear(labels)
-	}
-	if err := cg.machine.Run(cg.inputs); err != nil {
-		return 0, nil, err
-	}
-	logits := append([]float32(nil), cg.logits.Value().Data().([]float32)...)
-	loss := float64(cg.loss.Value().Data().(float32))
-	return loss, logits, nil
+	c.Sequential = NewSequential("sentiment_classifier", cfg.MaxLen, append(ls, c.Output)...)
+	return c, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/classify/classify/data"
 	"github.com/classify/classify/layers"
 	"github.com/classify/classify/models"
+	"github.com/classify/classify/train"
 )
 
 // Example builds a small classifier, saves it as a checkpoint, and serves
@@ -53,4 +54,39 @@ func Example() {
 	// Output:
 	// "a gorgeous , witty film": label 1, probability in (0,1): true
 	// "dull and predictable": label 1, probability in (0,1): true
+}
+
+// ExampleSequential assembles a model of its own from the layers (the mean
+// of trainable word vectors, then a Dense logit) and trains it as a Keras
+// user would: Compile, Fit with a validation split, Evaluate, Predict.
+func ExampleSequential() {
+	texts := []string{"good fun", "great fun", "good and great", "bad mess", "dull mess", "bad and dull"}
+	labels := []float32{1, 1, 1, 0, 0, 0}
+	vocab := data.BuildVocabulary(texts, 100)
+	tok, _ := data.NewTokenizer(vocab)
+	const maxLen = 16
+	x := tok.EncodeAll(texts, maxLen)
+
+	rng := rand.New(rand.NewSource(1))
+	model := models.NewSequential("bag_of_words", maxLen,
+		layers.NewEmbedding(layers.RandomEmbedding(vocab.Len(), 8, tensor.Float32, rng), true),
+		layers.NewPooling(layers.PoolMean),
+		layers.NewDense(8, 1, layers.Linear, tensor.Float32, rng))
+	if err := model.Compile(train.WithLearningRate(0.05)); err != nil {
+		fmt.Println(err)
+		return
+	}
+	history, err := model.Fit(x, labels, models.FitConfig{Config: train.Config{Epochs: 40, BatchSize: 2, Shuffle: true, Seed: 1}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, _ := model.Evaluate(x, labels, 0)
+	fmt.Printf("%d epochs, training accuracy %.2f\n", len(history), m.Accuracy)
+
+	probs, _ := model.Predict(tok.EncodeAll([]string{"great and good", "a dull , bad mess"}, maxLen))
+	fmt.Printf("positive: %v, %v\n", probs[0] > 0.5, probs[1] > 0.5)
+	// Output:
+	// 40 epochs, training accuracy 1.00
+	// positive: true, false
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/classify/classify/data"
 	"github.com/classify/classify/kernels"
 	"github.com/classify/classify/models"
-	"github.com/classify/classify/train"
 )
 
 var benchCommand = command{
@@ -52,8 +51,7 @@ var benchCommand = command{
 			if err != nil {
 				return err
 			}
-			opt, err := train.NewAdam(m.Params())
-			if err != nil {
+			if err := m.Compile(); err != nil {
 				return err
 			}
 			b := &data.Batch{Size: *batch, Len: *seqLen, IDs: make([]int, *batch**seqLen),
@@ -70,7 +68,7 @@ var benchCommand = command{
 				if _, _, err := m.Forward(b, true); err != nil {
 					return err
 				}
-				if _, err := opt.Step(); err != nil {
+				if _, err := m.Optimizer().Step(); err != nil {
 					return err
 				}
 				if i >= 3 {

@@ -42,7 +42,7 @@ var evalCommand = command{
 				return err
 			}
 			seqs := ck.Tokenizer.EncodeAll(data.Texts(examples), ck.Model.Config.MaxLen)
-			m, err := train.Evaluate(ck.Model, seqs, data.Labels(examples), *batch)
+			m, err := ck.Model.Evaluate(seqs, data.Labels(examples), *batch)
 			if err != nil {
 				return err
 			}

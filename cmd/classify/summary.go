@@ -46,7 +46,7 @@ var summaryCommand = command{
 					return err
 				}
 			}
-			return layers.Summary(e.stdout, "sentiment_classifier", m.Layers(), []int{-1, m.Config.MaxLen})
+			return m.Summary(e.stdout)
 		}
 	},
 }

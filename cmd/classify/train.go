@@ -129,10 +129,10 @@ func runTrain(e *env, o *trainOptions) error {
 	trainSeqs := ck.Tokenizer.EncodeAll(data.Texts(trainEx), maxLen)
 	valSeqs := ck.Tokenizer.EncodeAll(data.Texts(valEx), maxLen)
 
-	opt, err := train.NewAdam(model.Params(), train.WithLearningRate(o.lr), train.WithClipNorm(o.clipNorm))
-	if err != nil {
+	if err := model.Compile(train.WithLearningRate(o.lr), train.WithClipNorm(o.clipNorm)); err != nil {
 		return err
 	}
+	opt := model.Optimizer()
 	if ck.Optimizer != nil {
 		if fineTune {
 			// Fine-tuning changes the set of trainable weights: Adam
@@ -148,9 +148,12 @@ func runTrain(e *env, o *trainOptions) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	newHistory, fitErr := train.Fit(model, trainSeqs, data.Labels(trainEx), valSeqs, data.Labels(valEx), train.Config{
-		Epochs: o.epochs, InitialEpoch: len(history), BatchSize: o.batchSize, Shuffle: o.shuffle, Seed: o.seed,
-		Patience: o.patience, Optimizer: opt, Progress: train.NewProgress(e.stdout, e.terminal), Context: ctx,
+	// The validation examples were cut from the examples before the
+	// vocabulary was built from the rest, so they are given apart.
+	newHistory, fitErr := model.Fit(trainSeqs, data.Labels(trainEx), models.FitConfig{
+		Config: train.Config{Epochs: o.epochs, InitialEpoch: len(history), BatchSize: o.batchSize, Shuffle: o.shuffle,
+			Seed: o.seed, Patience: o.patience, Progress: train.NewProgress(e.stdout, e.terminal), Context: ctx},
+		ValidationX: valSeqs, ValidationY: data.Labels(valEx),
 	})
 	history = append(history, newHistory...)
 	ck.Optimizer = opt.State()
@@ -179,7 +182,7 @@ func runTrain(e *env, o *trainOptions) error {
 	}
 	if len(testExamples) > 0 {
 		seqs := ck.Tokenizer.EncodeAll(data.Texts(testExamples), maxLen)
-		m, err := train.Evaluate(model, seqs, data.Labels(testExamples), 256)
+		m, err := model.Evaluate(seqs, data.Labels(testExamples), 256)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,337 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/classify/classify/data"
+	"github.com/classify/classify/layers"
+	"github.com/classify/classify/train"
+)
+
+// Sequential is a stack of layers applied one after the other, as Keras's
+// Sequential model, for binary classification of token sequences: a batch
+// of token ids [batch, time] and its padding mask go in, the last layer
+// gives one logit per row, and the loss is the binary cross-entropy of
+// those logits (SPEC section 2), the one loss of this library.
+//
+// As in Keras, a model is compiled (Compile: the optimizer), trained
+// (Fit), scored (Evaluate) and run (Predict). Gorgonia graphs have fixed
+// shapes, so it keeps one compiled graph per batch shape and mode, built
+// on first use; batches are padded to a multiple of 8 steps, which masking
+// makes exact, so that a few graphs serve every length. Its methods may be
+// called from several goroutines: their runs take turns.
+type Sequential struct {
+	// Name is the model's name in its summary.
+	Name string
+
+	maxLen    int
+	layers    []layers.Layer
+	optimizer *train.Adam
+
+	// mu lets one graph compile or run at a time: Gorgonia writes to the
+	// values of parameter nodes, which all graphs share, when it compiles
+	// a graph (NewTapeMachine sets their engine) and when it runs one (its
+	// transpose and reshape ops change their input's shape in place).
+	mu     sync.Mutex
+	graphs map[graphKey]*compiledGraph
+}
+
+// NewSequential makes a model named name over sequences of at most maxLen
+// tokens (Keras's Input(shape=(max_len,))) that applies ls in order. The
+// last layer must give one value per row: the logit.
+func NewSequential(name string, maxLen int, ls ...layers.Layer) *Sequential {
+	return &Sequential{Name: name, maxLen: maxLen, layers: ls, graphs: map[graphKey]*compiledGraph{}}
+}
+
+// Add appends a layer, as Keras's model.add. The compiled graphs and the
+// optimizer are dropped: call Compile again before Fit.
+func (s *Sequential) Add(l layers.Layer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.layers = append(s.layers, l)
+	s.graphs = map[graphKey]*compiledGraph{}
+	s.optimizer = nil
+}
+
+// MaxLen is the longest sequence the model takes, in tokens.
+func (s *Sequential) MaxLen() int { return s.maxLen }
+
+// Layers lists the layers in the order data flows through them.
+func (s *Sequential) Layers() []layers.Layer { return s.layers }
+
+// Params lists every parameter, trainable or not, in a fixed order: the
+// layers' order, then each layer's own.
+func (s *Sequential) Params() []*layers.Param {
+	var ps []*layers.Param
+	for _, l := range s.layers {
+		ps = append(ps, l.Params()...)
+	}
+	return ps
+}
+
+// Summary writes Keras's model.summary() table: the layers, their output
+// shapes and parameter counts, and the trainable and non-trainable totals.
+func (s *Sequential) Summary(w io.Writer) error {
+	return layers.Summary(w, s.Name, s.layers, []int{-1, s.maxLen})
+}
+
+// Compile readies the model for training with an Adam optimizer over its
+// trainable parameters, as Keras's model.compile(optimizer=Adam(...),
+// loss=BinaryCrossentropy(from_logits=True)). The options set the
+// learning rate, betas, epsilon and gradient clipping; the defaults are
+// SPEC's. Compiling again starts Adam afresh, as in Keras.
+func (s *Sequential) Compile(opts ...train.AdamOption) error {
+	opt, err := train.NewAdam(s.Params(), opts...)
+	if err != nil {
+		return fmt.Errorf("compile %s: %w", s.Name, err)
+	}
+	s.optimizer = opt
+	return nil
+}
+
+// Optimizer is the optimizer Compile made, nil before Compile. Its State
+// and SetState save and restore it with a checkpoint.
+func (s *Sequential) Optimizer() *train.Adam { return s.optimizer }
+
+// FitConfig holds the options of Sequential.Fit: train.Config's (epochs,
+// batch size, shuffling, seed, early stopping, progress, callbacks) and
+// the validation data, as Keras's fit arguments.
+type FitConfig struct {
+	train.Config
+	// ValidationSplit holds out the last fraction of the examples for
+	// validation, as Keras's validation_split (taken before shuffling).
+	// It must be 0 when ValidationX is given.
+	ValidationSplit float64
+	// ValidationX and ValidationY are validation examples given apart, as
+	// Keras's validation_data.
+	ValidationX [][]int
+	ValidationY []float32
+}
+
+// ErrNotCompiled is returned by Fit on a model that Compile has not readied.
+var ErrNotCompiled = errors.New("the model must be compiled before training: call Compile")
+
+// Fit trains the model on x (token id sequences) and y (their 0/1 labels)
+// with the optimizer of Compile (or cfg.Optimizer when set), scoring the
+// validation examples after each epoch, and returns the history of the
+// epochs it finished; see train.Fit for the loop, early stopping and the
+// guard against non-finite losses.
+func (s *Sequential) Fit(x [][]int, y []float32, cfg FitConfig) (train.History, error) {
+	if cfg.Optimizer == nil {
+		if s.optimizer == nil {
+			return nil, fmt.Errorf("fit %s: %w", s.Name, ErrNotCompiled)
+		}
+		cfg.Optimizer = s.optimizer
+	}
+	valX, valY := cfg.ValidationX, cfg.ValidationY
+	if cfg.ValidationSplit != 0 {
+		if valX != nil {
+			return nil, fmt.Errorf("fit %s: both a validation split and validation data", s.Name)
+		}
+		var err error
+		if x, y, valX, valY, err = train.ValidationSplit(x, y, cfg.ValidationSplit); err != nil {
+			return nil, fmt.Errorf("fit %s: %w", s.Name, err)
+		}
+	}
+	return train.Fit(s, x, y, valX, valY, cfg.Config)
+}
+
+// Evaluate scores the model on x and y: the loss and the metrics of
+// train.Metrics, in batches of batchSize (0 for 32) of similar lengths.
+func (s *Sequential) Evaluate(x [][]int, y []float32, batchSize int) (train.Metrics, error) {
+	return train.Evaluate(s, x, y, batchSize)
+}
+
+// Predict returns the probability of the positive class for each
+// sequence, in order, as Keras's model.predict on a sigmoid output.
+func (s *Sequential) Predict(x [][]int) ([]float32, error) {
+	logits, err := s.Logits(x)
+	if err != nil {
+		return nil, err
+	}
+	probs := make([]float32, len(logits))
+	for i, z := range logits {
+		probs[i] = float32(1 / (1 + math.Exp(-float64(z))))
+	}
+	return probs, nil
+}
+
+// predictBatchSize is the number of sequences scored together: big enough
+// to keep the matrix products efficient, small enough to keep padding low
+// once sequences are sorted by length.
+const predictBatchSize = 64
+
+// Logits scores encoded sequences in batches of similar length and returns
+// one logit per sequence, in order. It runs the inference graphs only: no
+// dropout and no gradients.
+func (s *Sequential) Logits(seqs [][]int) ([]float32, error) {
+	out := make([]float32, len(seqs))
+	for _, b := range data.LengthBatches(seqs, nil, predictBatchSize) {
+		rows := b.Index
+		padRows(&b)
+		_, logits, err := s.Forward(&b, false)
+		if err != nil {
+			return nil, err
+		}
+		for r, i := range rows {
+			out[i] = logits[r]
+		}
+	}
+	return out, nil
+}
+
+// padRows adds rows until the batch has a power of two rows: a server that
+// scores requests of every size then compiles a handful of graphs per
+// length (1, 2, 4 ... 64 rows), not one per size. A filler row holds one
+// [UNK] token rather than none, so that no pooling divides by zero; its
+// logit is not read.
+func padRows(b *data.Batch) {
+	rows := 1
+	for rows < b.Size {
+		rows *= 2
+	}
+	ids := make([]int, rows*b.Len)
+	copy(ids, b.IDs)
+	for r := b.Size; r < rows; r++ {
+		ids[r*b.Len] = data.UnkID
+		b.Lengths = append(b.Lengths, 1)
+		b.Labels = append(b.Labels, 0)
+		b.Index = append(b.Index, -1)
+	}
+	b.IDs, b.Size = ids, rows
+}
+
+// graphKey names one compiled graph: a batch shape and a mode.
+type graphKey struct {
+	batch, length int
+	training      bool
+}
+
+// compiledGraph is the model built into one graph, with its inputs,
+// outputs and machine.
+type compiledGraph struct {
+	ids, mask, labels *G.Node
+	logits, loss      *G.Node
+	machine           *layers.Machine
+
+	idsValue, maskValue, labelsValue *tensor.Dense
+	inputs                           map[*G.Node]*tensor.Dense
+}
+
+// build adds the layers to a new graph for batches of the key's shape.
+func (s *Sequential) build(k graphKey) (*compiledGraph, error) {
+	g := layers.NewGraph(tensor.Float32, k.training)
+	cg := &compiledGraph{}
+	cg.idsValue = tensor.New(tensor.WithShape(k.batch, k.length), tensor.Of(tensor.Int))
+	cg.maskValue = tensor.New(tensor.WithShape(k.batch, k.length), tensor.Of(tensor.Float32))
+	cg.labelsValue = tensor.New(tensor.WithShape(k.batch), tensor.Of(tensor.Float32))
+	cg.ids = G.NewMatrix(g.ExprGraph, tensor.Int, G.WithShape(k.batch, k.length), G.WithName("ids"))
+	cg.mask = G.NewMatrix(g.ExprGraph, tensor.Float32, G.WithShape(k.batch, k.length), G.WithName("mask"))
+	cg.labels = G.NewVector(g.ExprGraph, tensor.Float32, G.WithShape(k.batch), G.WithName("labels"))
+	cg.inputs = map[*G.Node]*tensor.Dense{cg.ids: cg.idsValue, cg.mask: cg.maskValue, cg.labels: cg.labelsValue}
+
+	x := cg.ids
+	var err error
+	for _, l := range s.layers {
+		if x, err = l.Forward(g, x, cg.mask); err != nil {
+			return nil, fmt.Errorf("%s: %w", l.Name(), err)
+		}
+	}
+	if n := x.Shape().TotalSize(); n != k.batch {
+		return nil, fmt.Errorf("%s: the last layer gives %v for a batch of %d rows, want one logit per row", s.Name, x.Shape(), k.batch)
+	}
+	if cg.logits, err = G.Reshape(x, tensor.Shape{k.batch}); err != nil {
+		return nil, err
+	}
+	if cg.loss, err = layers.BinaryCrossEntropy(cg.logits, cg.labels); err != nil {
+		return nil, err
+	}
+	if cg.machine, err = layers.Compile(g, cg.loss); err != nil {
+		return nil, err
+	}
+	return cg, nil
+}
+
+// graph returns the compiled graph for k, building it on first use.
+func (s *Sequential) graph(k graphKey) (*compiledGraph, error) {
+	if cg, ok := s.graphs[k]; ok {
+		return cg, nil
+	}
+	cg, err := s.build(k)
+	if err != nil {
+		return nil, err
+	}
+	s.graphs[k] = cg
+	return cg, nil
+}
+
+// lengthStep is the granularity of the compiled lengths: a batch is padded
+// up to a multiple of it, so that a few graphs serve every length. Padding is
+// masked exactly, so the extra steps change no result.
+const lengthStep = 8
+
+// bucket returns the compiled length that serves batches of length n.
+func (s *Sequential) bucket(n int) int {
+	return min(s.maxLen, (n+lengthStep-1)/lengthStep*lengthStep)
+}
+
+// Forward runs the model on b and returns the mean binary cross-entropy
+// and each row's logit. With training true it applies dropout and leaves
+// each trainable parameter's gradient in its Grad. It is what train.Fit
+// and train.Evaluate call.
+func (s *Sequential) Forward(b *data.Batch, training bool) (float64, []float32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b.Size == 0 {
+		return 0, nil, nil
+	}
+	if len(s.layers) == 0 {
+		return 0, nil, fmt.Errorf("%s: no layers", s.Name)
+	}
+	if b.Len > s.maxLen {
+		return 0, nil, fmt.Errorf("batch of length %d, longer than max_len %d", b.Len, s.maxLen)
+	}
+	vocab := math.MaxInt // an embedding first takes ids below its row count
+	if e, ok := s.layers[0].(*layers.Embedding); ok {
+		vocab = e.Vocab()
+	}
+	length := s.bucket(b.Len)
+	cg, err := s.graph(graphKey{batch: b.Size, length: length, training: training})
+	if err != nil {
+		return 0, nil, err
+	}
+	ids := cg.idsValue.Data().([]int)
+	mask := cg.maskValue.Data().([]float32)
+	clear(ids)
+	clear(mask)
+	for r := 0; r < b.Size; r++ {
+		for t, id := range b.IDs[r*b.Len : (r+1)*b.Len] {
+			if id < 0 || id >= vocab {
+				return 0, nil, fmt.Errorf("token id %d out of the vocabulary [0, %d)", id, vocab)
+			}
+			ids[r*length+t] = id
+			if id != 0 {
+				mask[r*length+t] = 1
+			}
+		}
+	}
+	labels := cg.labelsValue.Data().([]float32)
+	if len(b.Labels) == b.Size {
+		copy(labels, b.Labels)
+	} else {
+		clear(labels)
+	}
+	if err := cg.machine.Run(cg.inputs); err != nil {
+		return 0, nil, err
+	}
+	logits := append([]float32(nil), cg.logits.Value().Data().([]float32)...)
+	loss := float64(cg.loss.Value().Data().(float32))
+	return loss, logits, nil
+}

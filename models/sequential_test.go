@@ -1,0 +1,233 @@
+package models
+
+import (
+	"errors"
+	"math"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/classify/classify/layers"
+	"github.com/classify/classify/train"
+)
+
+// bagOfEmbeddings is a Sequential that is not the sentiment classifier: the
+// mean of trainable word vectors over the real tokens, then Dense(1).
+func bagOfEmbeddings(vocab, dim int, seed int64) *Sequential {
+	rng := rand.New(rand.NewSource(seed))
+	emb := layers.NewEmbedding(layers.RandomEmbedding(vocab, dim, tensor.Float32, rng), true)
+	return NewSequential("bag", 8, emb, layers.NewPooling(layers.PoolMean), layers.NewDense(dim, 1, layers.Linear, tensor.Float32, rng))
+}
+
+// toyTask labels a sequence 1 when it holds more 2s than 3s; 4 and 5 are
+// noise.
+func toyTask(n int, seed int64) ([][]int, []float32) {
+	rng := rand.New(rand.NewSource(seed))
+	var x [][]int
+	var y []float32
+	for len(x) < n {
+		seq := make([]int, 1+rng.Intn(8))
+		balance := 0
+		for t := range seq {
+			seq[t] = 2 + rng.Intn(4)
+			switch seq[t] {
+			case 2:
+				balance++
+			case 3:
+				balance--
+			}
+		}
+		if balance == 0 {
+			continue
+		}
+		x = append(x, seq)
+		y = append(y, float32(max(0, min(1, balance))))
+	}
+	return x, y
+}
+
+// setWeights copies vals into the parameters of m, in the order of Params.
+func setWeights(t *testing.T, m *Sequential, vals ...[]float32) {
+	t.Helper()
+	ps := m.Params()
+	if len(ps) != len(vals) {
+		t.Fatalf("%d parameters, %d value lists", len(ps), len(vals))
+	}
+	for i, p := range ps {
+		copy(p.Value.Data().([]float32), vals[i])
+	}
+}
+
+func TestSequentialPredictByHand(t *testing.T) {
+	m := bagOfEmbeddings(4, 2, 1)
+	// Rows: [PAD], [UNK], then two words; the logit is 0.5 + 2·v0 - v1 of the
+	// mean vector v of the real tokens.
+	setWeights(t, m, []float32{0, 0, 0, 0, 1, 0, 0, 1}, []float32{2, -1}, []float32{0.5})
+	tests := []struct {
+		seq  []int
+		want float64 // logit by hand
+	}{
+		{[]int{2}, 0.5 + 2},
+		{[]int{3}, 0.5 - 1},
+		{[]int{2, 3}, 0.5 + 2*0.5 - 0.5},
+		{[]int{2, 2, 3, 1}, 0.5 + 2*0.5 - 0.25},
+		{[]int{1}, 0.5},
+	}
+	var x [][]int
+	for _, tt := range tests {
+		x = append(x, tt.seq)
+	}
+	probs, err := m.Predict(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range tests {
+		want := 1 / (1 + math.Exp(-tt.want))
+		if got := float64(probs[i]); math.Abs(got-want) > 1e-6 {
+			t.Errorf("Predict(%v) = %.7f, want sigmoid(%g) = %.7f", tt.seq, got, tt.want, want)
+		}
+	}
+}
+
+func TestSequentialFitNeedsCompile(t *testing.T) {
+	x, y := toyTask(40, 1)
+	m := bagOfEmbeddings(6, 3, 1)
+	if _, err := m.Fit(x, y, FitConfig{Config: train.Config{Epochs: 1}}); !errors.Is(err, ErrNotCompiled) {
+		t.Fatalf("Fit before Compile: error %v, want ErrNotCompiled", err)
+	}
+	if err := m.Compile(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fit(x, y, FitConfig{Config: train.Config{Epochs: 1}}); err != nil {
+		t.Fatalf("Fit after Compile: %v", err)
+	}
+	m.Add(layers.NewDense(1, 1, layers.Linear, tensor.Float32, rand.New(rand.NewSource(1))))
+	if m.Optimizer() != nil {
+		t.Error("Add kept the optimizer, want it dropped as Keras needs a new compile")
+	}
+	if _, err := m.Fit(x, y, FitConfig{Config: train.Config{Epochs: 1}}); !errors.Is(err, ErrNotCompiled) {
+		t.Errorf("Fit after Add: error %v, want ErrNotCompiled", err)
+	}
+}
+
+func TestSequentialLearnsToyTask(t *testing.T) {
+	x, y := toyTask(400, 1)
+	testX, testY := toyTask(200, 2)
+	m := bagOfEmbeddings(6, 4, 1)
+	if err := m.Compile(train.WithLearningRate(0.05)); err != nil {
+		t.Fatal(err)
+	}
+	h, err := m.Fit(x, y, FitConfig{Config: train.Config{Epochs: 15, BatchSize: 16, Shuffle: true, Seed: 3}, ValidationSplit: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 15 || h[len(h)-1].Val == nil {
+		t.Fatalf("history of %d epochs, last with validation %v; want 15 with validation", len(h), h[len(h)-1].Val)
+	}
+	if first, last := h[0].Train.Loss, h[len(h)-1].Train.Loss; !(last < first/2) {
+		t.Errorf("training loss %.4f -> %.4f, want it at least halved", first, last)
+	}
+	got, err := m.Evaluate(testX, testY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("train loss %.4f -> %.4f, test accuracy %.3f", h[0].Train.Loss, h[len(h)-1].Train.Loss, got.Accuracy)
+	if got.Accuracy < 0.95 {
+		t.Errorf("test accuracy %.3f after training, want at least 0.95", got.Accuracy)
+	}
+	// Evaluate's accuracy is the share of probabilities on the right side
+	// of 0.5.
+	probs, err := m.Predict(testX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := 0
+	for i, p := range probs {
+		if (p > 0.5) == (testY[i] == 1) {
+			right++
+		}
+	}
+	if want := float64(right) / float64(len(testY)); math.Abs(got.Accuracy-want) > 1e-12 {
+		t.Errorf("Evaluate accuracy %.4f, want %.4f from Predict", got.Accuracy, want)
+	}
+}
+
+// TestSequentialValidationSplit checks that ValidationSplit holds out the
+// last fraction, as Keras does: the same run given those examples as
+// ValidationX/ValidationY has the same history.
+func TestSequentialValidationSplit(t *testing.T) {
+	x, y := toyTask(100, 4)
+	fit := func(x [][]int, y []float32, cfg FitConfig) train.History {
+		t.Helper()
+		m := bagOfEmbeddings(6, 3, 5)
+		if err := m.Compile(); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Config = train.Config{Epochs: 2, BatchSize: 8, Shuffle: true, Seed: 9}
+		h, err := m.Fit(x, y, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	split := fit(x, y, FitConfig{ValidationSplit: 0.3})
+	given := fit(x[:70], y[:70], FitConfig{ValidationX: x[70:], ValidationY: y[70:]})
+	for i := range split {
+		if a, b := split[i].Val, given[i].Val; a == nil || b == nil || a.Loss != b.Loss || a.Accuracy != b.Accuracy {
+			t.Errorf("epoch %d: validation %+v with ValidationSplit 0.3, want %+v as with the last 30 given apart", i+1, a, b)
+		}
+		if got, want := split[i].Train.Loss, given[i].Train.Loss; got != want {
+			t.Errorf("epoch %d: training loss %v, want %v", i+1, got, want)
+		}
+	}
+}
+
+func TestSequentialErrors(t *testing.T) {
+	x, y := toyTask(20, 1)
+	wide := NewSequential("wide", 8,
+		layers.NewEmbedding(layers.RandomEmbedding(6, 3, tensor.Float32, rand.New(rand.NewSource(1))), false),
+		layers.NewPooling(layers.PoolMean), layers.NewDense(3, 2, layers.Linear, tensor.Float32, rand.New(rand.NewSource(1))))
+	compiled := bagOfEmbeddings(6, 3, 1)
+	if err := compiled.Compile(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"two logits a row", func() error { _, err := wide.Predict(x); return err }, "want one logit per row"},
+		{"id beyond the embedding", func() error { _, err := compiled.Predict([][]int{{2, 6}}); return err }, "token id 6 out of the vocabulary [0, 6)"},
+		{"longer than max_len", func() error { _, err := compiled.Predict([][]int{make([]int, 9)}); return err }, "longer than max_len 8"},
+		{"no layers", func() error { _, err := NewSequential("empty", 8).Predict(x); return err }, "empty: no layers"},
+		{"split and data", func() error {
+			_, err := compiled.Fit(x, y, FitConfig{ValidationSplit: 0.5, ValidationX: x, ValidationY: y})
+			return err
+		}, "both a validation split and validation data"},
+		{"split leaving nothing", func() error {
+			_, err := compiled.Fit(x[:1], y[:1], FitConfig{ValidationSplit: 0.5, Config: train.Config{Epochs: 1}})
+			return err
+		}, "leaves one side empty"},
+	}
+	for _, tt := range tests {
+		err := tt.run()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestSequentialSummary(t *testing.T) {
+	var b strings.Builder
+	if err := bagOfEmbeddings(6, 3, 1).Summary(&b); err != nil {
+		t.Fatal(err)
+	}
+	// 6·3 embedding + 3 + 1 dense, all trainable.
+	for _, want := range []string{`Model: "bag"`, "embedding (Embedding)", "(None, 8, 3)", "dense (Dense)", "Total params: 22", "Trainable params: 22", "Non-trainable params: 0"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("Summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}
