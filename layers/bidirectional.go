@@ -42,12 +42,17 @@ type Bidirectional struct {
 	named
 	ForwardLayer, BackwardLayer *LSTM
 	Merge                       MergeMode
+
+	// states are the fused node's kernel states, lent to the graph of
+	// whichever batch shape runs.
+	states *lstmStates
 }
 
 // NewBidirectional pairs two LSTMs of the same size and output kind; the
 // backward one must be made with GoBackwards.
 func NewBidirectional(forward, backward *LSTM, merge MergeMode) *Bidirectional {
-	return &Bidirectional{named: named{"bidirectional"}, ForwardLayer: forward, BackwardLayer: backward, Merge: merge}
+	return &Bidirectional{named: named{"bidirectional"}, ForwardLayer: forward, BackwardLayer: backward, Merge: merge,
+		states: new(lstmStates)}
 }
 
 // Params returns the forward layer's parameters, then the backward one's.
@@ -92,7 +97,7 @@ func (b *Bidirectional) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 		inputGrad := !g.Training || trainableUpstream(g, x)
 		seq, err := applyLSTM(x, mask, [][3]*G.Node{
 			{g.Param(f.WeightIH), g.Param(f.WeightHH), g.Param(f.Bias)},
-			{g.Param(k.WeightIH), g.Param(k.WeightHH), g.Param(k.Bias)}}, []bool{false, true}, inputGrad)
+			{g.Param(k.WeightIH), g.Param(k.WeightHH), g.Param(k.Bias)}}, []bool{false, true}, inputGrad, b.states)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.name, err)
 		}

@@ -134,3 +134,37 @@ func TestMaskedStackGradient(t *testing.T) {
 		}
 	}
 }
+
+// TestLayersLendKernelStates checks that a layer built into graphs of two
+// batch shapes lends one set of kernel states to whichever runs, so that
+// its memory is that of the largest shape, not the sum: after a run of
+// each shape its free list holds one state per direction.
+func TestLayersLendKernelStates(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	const In, H = 3, 2
+	bi := newBiLSTM(rng, In, H, MergeConcat, true, false)
+	lstm := NewLSTM(In, H, tensor.Float64, rng, ReturnSequences(true))
+	tests := []struct {
+		name  string
+		layer Layer
+		free  func() int
+		want  int
+	}{
+		{"Bidirectional", bi, func() int { return len(bi.states.f64.free) }, 2},
+		{"LSTM", lstm, func() int { return len(lstm.states.f64.free) }, 1},
+	}
+	for _, tt := range tests {
+		for _, shape := range [][2]int{{2, 5}, {3, 4}, {2, 5}} {
+			B, T := shape[0], shape[1]
+			x := make([]float64, B*T*In)
+			for i := range x {
+				x[i] = rng.Float64() - 0.5
+			}
+			r := make([]float64, B*T*2*H)
+			outputAndGrads(t, tt.layer, tensor.Float64, x, nil, r, B, T, In)
+		}
+		if got := tt.free(); got != tt.want {
+			t.Errorf("%s: %d idle kernel states after runs of 3 graphs of 2 shapes, want %d", tt.name, got, tt.want)
+		}
+	}
+}

@@ -26,6 +26,10 @@ type LSTM struct {
 	returnSequences bool
 	backwards       bool
 	unrolled        bool
+
+	// states are the fused node's kernel states, lent to the graph of
+	// whichever batch shape runs.
+	states *lstmStates
 }
 
 // LSTMOption configures an LSTM.
@@ -51,7 +55,7 @@ func Unrolled() LSTMOption { return func(l *LSTM) { l.unrolled = true } }
 // initialisers drawn from rng: Glorot-uniform kernel, orthogonal recurrent
 // kernel, zero bias but for the forget gate's, which is 1.
 func NewLSTM(in, hidden int, dt tensor.Dtype, rng *rand.Rand, opts ...LSTMOption) *LSTM {
-	l := &LSTM{named: named{"lstm"}, in: in, hidden: hidden}
+	l := &LSTM{named: named{"lstm"}, in: in, hidden: hidden, states: new(lstmStates)}
 	for _, o := range opts {
 		o(l)
 	}
@@ -279,7 +283,8 @@ func keepMasked(old, updated, m *G.Node) (*G.Node, error) {
 
 // fused runs the layer through the fused LSTM operation (lstm_op.go).
 func (l *LSTM) fused(g *Graph, x, mask *G.Node) (*G.Node, error) {
-	seq, err := FusedLSTM(x, mask, g.Param(l.WeightIH), g.Param(l.WeightHH), g.Param(l.Bias), l.backwards)
+	seq, err := applyLSTM(x, mask, [][3]*G.Node{{g.Param(l.WeightIH), g.Param(l.WeightHH), g.Param(l.Bias)}},
+		[]bool{l.backwards}, true, l.states)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.name, err)
 	}

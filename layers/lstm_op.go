@@ -25,9 +25,11 @@ import (
 // backpropagation-through-time node; it works with Gorgonia's TapeMachine
 // in float32 and float64. The mask gets no gradient. A node that is never
 // differentiated (a graph for prediction) runs the kernels' Infer, which
-// keeps nothing for a backward pass.
+// keeps nothing for a backward pass. The node keeps its kernel buffers from
+// pass to pass; the LSTM and Bidirectional layers instead lend theirs to
+// whichever of their graphs (one per batch shape) runs.
 func FusedLSTM(x, mask, wih, whh, bias *G.Node, reverse bool) (*G.Node, error) {
-	return applyLSTM(x, mask, [][3]*G.Node{{wih, whh, bias}}, []bool{reverse}, true)
+	return applyLSTM(x, mask, [][3]*G.Node{{wih, whh, bias}}, []bool{reverse}, true, nil)
 }
 
 // FusedBiLSTM runs both directions of a bidirectional LSTM at once, on two
@@ -35,13 +37,15 @@ func FusedLSTM(x, mask, wih, whh, bias *G.Node, reverse bool) (*G.Node, error) {
 // direction's in [:,:,0:H], the backward direction's in [:,:,H:2H]. fwd and
 // bwd hold each direction's wih, whh and bias as FusedLSTM takes them.
 func FusedBiLSTM(x, mask *G.Node, fwd, bwd [3]*G.Node) (*G.Node, error) {
-	return applyLSTM(x, mask, [][3]*G.Node{fwd, bwd}, []bool{false, true}, true)
+	return applyLSTM(x, mask, [][3]*G.Node{fwd, bwd}, []bool{false, true}, true, nil)
 }
 
 // applyLSTM builds the node. Without inputGrad the backward pass skips the
 // gradient of x (about a sixth of its work) and hands out zeros for it:
-// for callers that know nothing trainable lies upstream of x.
-func applyLSTM(x, mask *G.Node, weights [][3]*G.Node, reverse []bool, inputGrad bool) (*G.Node, error) {
+// for callers that know nothing trainable lies upstream of x. The node
+// borrows its kernel states from states for each pass; with states nil it
+// keeps its own.
+func applyLSTM(x, mask *G.Node, weights [][3]*G.Node, reverse []bool, inputGrad bool, states *lstmStates) (*G.Node, error) {
 	if x == nil {
 		return nil, fmt.Errorf("fused lstm: nil input")
 	}
@@ -86,9 +90,9 @@ func applyLSTM(x, mask *G.Node, weights [][3]*G.Node, reverse []bool, inputGrad 
 	}
 	op := &lstmOp{reverse: reverse, in: in, hidden: hidden}
 	if dt == tensor.Float32 {
-		op.run = &lstmRun[float32]{dirs: make([]lstmDirection[float32], len(reverse)), reverse: reverse, inputGrad: inputGrad}
+		op.run = &lstmRun[float32]{states: statesOf[float32](states), dirs: make([]lstmDirection[float32], len(reverse)), reverse: reverse, inputGrad: inputGrad}
 	} else {
-		op.run = &lstmRun[float64]{dirs: make([]lstmDirection[float64], len(reverse)), reverse: reverse, inputGrad: inputGrad}
+		op.run = &lstmRun[float64]{states: statesOf[float64](states), dirs: make([]lstmDirection[float64], len(reverse)), reverse: reverse, inputGrad: inputGrad}
 	}
 	return G.ApplyOp(op, children...)
 }
@@ -130,6 +134,7 @@ type lstmDirection[F kernels.Float] struct {
 // the gradients for the gradient ops to hand out. Its output and gradient
 // tensors are reused from run to run.
 type lstmRun[F kernels.Float] struct {
+	states      *lstmStateList[F] // nil: the node keeps its own states
 	reverse     []bool
 	dirs        []lstmDirection[F]
 	b, t, in, h int
@@ -155,17 +160,23 @@ type lstmStateList[F kernels.Float] struct {
 // lstmStatesKept bounds the idle states kept for reuse.
 const lstmStatesKept = 8
 
-var (
-	lstmStates32 lstmStateList[float32]
-	lstmStates64 lstmStateList[float64]
-)
+// lstmStates is the free lists of one layer, which every graph that the
+// layer is built into shares: one list per element type.
+type lstmStates struct {
+	f32 lstmStateList[float32]
+	f64 lstmStateList[float64]
+}
 
-// lstmStates returns the free list of element type F.
-func lstmStates[F kernels.Float]() *lstmStateList[F] {
-	if l, ok := any(&lstmStates32).(*lstmStateList[F]); ok {
+// statesOf returns the free list of element type F in s; nil (each node
+// keeps its own state) when s is nil.
+func statesOf[F kernels.Float](s *lstmStates) *lstmStateList[F] {
+	if s == nil {
+		return nil
+	}
+	if l, ok := any(&s.f32).(*lstmStateList[F]); ok {
 		return l
 	}
-	if l, ok := any(&lstmStates64).(*lstmStateList[F]); ok {
+	if l, ok := any(&s.f64).(*lstmStateList[F]); ok {
 		return l
 	}
 	return nil
@@ -197,19 +208,23 @@ func (l *lstmStateList[F]) put(s *kernels.LSTM[F]) {
 }
 
 // borrow gives every direction a kernel state, unless it holds one from a
-// forward pass whose backward pass never came.
+// forward pass whose backward pass never came, or keeps its own.
 func (r *lstmRun[F]) borrow() {
 	for d := range r.dirs {
 		if r.dirs[d].lstm == nil {
-			r.dirs[d].lstm = lstmStates[F]().get()
+			r.dirs[d].lstm = r.states.get()
 		}
 	}
 }
 
-// giveBack returns the directions' kernel states to the free list.
+// giveBack returns the directions' kernel states to the free list; without
+// one, the node keeps them for its next pass.
 func (r *lstmRun[F]) giveBack() {
+	if r.states == nil {
+		return
+	}
 	for d := range r.dirs {
-		lstmStates[F]().put(r.dirs[d].lstm)
+		r.states.put(r.dirs[d].lstm)
 		r.dirs[d].lstm = nil
 	}
 }
