@@ -3,20 +3,24 @@
 # glove.6B.50d.top10k.txt once per seed and per flag set, scores each model
 # on rt-polarity/test.tsv, and prints a table of the test accuracies: mean,
 # sample standard deviation, min, max, and how many runs reach BAR. With
-# REF=1 it runs the PyTorch reference (torch_reference.py train --bucket)
-# over the same seeds too. One run's test accuracy moves by about a point
+# REF=1 it runs the PyTorch reference over the same seeds too, with the
+# train flags REF_FLAGS (default --bucket; for instance
+# "--bucket --trainable-embeddings --epochs 4"). One run's test accuracy moves by about a point
 # with the seed, so a setting is judged by its mean over seeds, not by one
 # run (issue #4).
 #
 # Usage: bench/accuracy.sh ['FLAGS' ...]      (one argument per flag set;
-#                                              none: the defaults alone)
+#                                              none: the defaults alone, or
+#                                              with REF=1 the reference alone)
 #        SEEDS="42 1 2" REF=1 bench/accuracy.sh '' '--pool max' '--dropout 0.3'
+#        REF=1 REF_FLAGS="--bucket --trainable-embeddings" bench/accuracy.sh '--freeze-embeddings=false'
 #        RESULTS=/tmp/acc.jsonl bench/accuracy.sh   (keeps every run)
 # Needs go; REF=1 needs /usr/bin/python3 with python3-torch. Not part of CI:
 # a run of classify takes about 25 s here, one of the reference 75 s.
 set -euo pipefail
 
 SEEDS=${SEEDS:-42 1 2 3 4 5 6 7 8 9}
+REF_FLAGS=${REF_FLAGS:---bucket}
 BAR=${BAR:-0.68}
 TAGS=${TAGS:-}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +32,7 @@ VECTORS=$DATA/glove/glove.6B.50d.top10k.txt
 for f in "$TRAIN" "$TEST" "$VECTORS"; do
 	[ -e "$f" ] || { echo "accuracy.sh: $f is missing" >&2; exit 1; }
 done
-[ $# -gt 0 ] || set -- ''
+[ $# -gt 0 ] || [ "${REF:-0}" = 1 ] || set -- ''
 
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
@@ -54,10 +58,11 @@ for flags in "$@"; do
 done
 if [ "${REF:-0}" = 1 ]; then
 	for seed in $SEEDS; do
+		# shellcheck disable=SC2086 # REF_FLAGS is a list of words on purpose
 		acc=$(/usr/bin/python3 "$REFERENCE" --threads 2 --seed "$seed" train --train "$TRAIN" --test "$TEST" \
-			--vectors "$VECTORS" --bucket | tail -1 | sed -n 's/.*"test_accuracy": \([0-9.]*\).*/\1/p')
+			--vectors "$VECTORS" $REF_FLAGS | tail -1 | sed -n 's/.*"test_accuracy": \([0-9.]*\).*/\1/p')
 		[ -n "$acc" ] || { echo "accuracy.sh: no test accuracy from the reference at seed $seed" >&2; exit 1; }
-		record torch "--bucket" "$seed" "$acc"
+		record torch "$REF_FLAGS" "$seed" "$acc"
 	done
 fi
 
