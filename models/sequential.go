@@ -25,8 +25,9 @@ import (
 // (Fit), scored (Evaluate) and run (Predict). Gorgonia graphs have fixed
 // shapes, so it keeps one compiled graph per batch shape and mode, built
 // on first use; batches are padded to a multiple of 8 steps, which masking
-// makes exact, so that a few graphs serve every length. Its methods may be
-// called from several goroutines: their runs take turns.
+// makes exact, so that a few graphs serve every length. Predict, Logits,
+// Evaluate and Forward may be called from several goroutines at once (their
+// runs take turns); Add, Compile and Fit change the model and may not.
 type Sequential struct {
 	// Name is the model's name in its summary.
 	Name string
