@@ -15,12 +15,13 @@
 #        SEEDS="42 1 2" REF=1 bench/accuracy.sh '' '--pool max' '--dropout 0.3'
 #        REF=1 REF_FLAGS="--bucket --trainable-embeddings" bench/accuracy.sh '--freeze-embeddings=false'
 #        RESULTS=/tmp/acc.jsonl bench/accuracy.sh   (keeps every run)
-# Needs go; REF=1 needs /usr/bin/python3 with python3-torch. Not part of CI:
+# Needs go and python3 (the table); REF=1 needs /usr/bin/python3 with
+# python3-torch. A run that fails is reported and left out. Not part of CI:
 # a run of classify takes about 25 s here, one of the reference 75 s.
 set -euo pipefail
 
 SEEDS=${SEEDS:-42 1 2 3 4 5 6 7 8 9}
-REF_FLAGS=${REF_FLAGS:---bucket}
+REF_FLAGS=${REF_FLAGS---bucket}
 BAR=${BAR:-0.68}
 TAGS=${TAGS:-}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,15 +42,20 @@ R=${RESULTS:-$W/results.jsonl} # one {"side","flags","seed","accuracy"} a line
 : >"$R"
 
 record() { # side flags seed accuracy
-	printf '{"side":"%s","flags":"%s","seed":%s,"accuracy":%s}\n' "$1" "$2" "$3" "$4" >>"$R"
+	local flags=${2//\\/\\\\}
+	printf '{"side":"%s","flags":"%s","seed":%s,"accuracy":%s}\n' "$1" "${flags//\"/\\\"}" "$3" "$4" >>"$R"
 	printf '%-8s %-40s seed %-3s test accuracy %s\n' "$1" "${2:-(defaults)}" "$3" "$4" >&2
 }
 
 for flags in "$@"; do
 	for seed in $SEEDS; do
 		# shellcheck disable=SC2086 # flags is a list of words on purpose
-		"$W/classify" train --data "$TRAIN" --vectors "$VECTORS" --test "$TEST" --seed "$seed" \
-			--out "$W/ck" $flags >"$W/train.txt"
+		if ! "$W/classify" train --data "$TRAIN" --vectors "$VECTORS" --test "$TEST" --seed "$seed" \
+			--out "$W/ck" $flags >"$W/train.txt" 2>&1; then
+			echo "accuracy.sh: train $flags --seed $seed failed, left out: $(tail -1 "$W/train.txt")" >&2
+			rm -rf "$W/ck"
+			continue
+		fi
 		acc=$(awk '/^test /{t=1} t && $1=="accuracy" {print $2; exit}' "$W/train.txt")
 		[ -n "$acc" ] || { echo "accuracy.sh: no test accuracy in the output of train $flags --seed $seed" >&2; exit 1; }
 		record classify "$flags" "$seed" "$acc"
@@ -60,8 +66,8 @@ if [ "${REF:-0}" = 1 ]; then
 	for seed in $SEEDS; do
 		# shellcheck disable=SC2086 # REF_FLAGS is a list of words on purpose
 		acc=$(/usr/bin/python3 "$REFERENCE" --threads 2 --seed "$seed" train --train "$TRAIN" --test "$TEST" \
-			--vectors "$VECTORS" $REF_FLAGS | tail -1 | sed -n 's/.*"test_accuracy": \([0-9.]*\).*/\1/p')
-		[ -n "$acc" ] || { echo "accuracy.sh: no test accuracy from the reference at seed $seed" >&2; exit 1; }
+			--vectors "$VECTORS" $REF_FLAGS | tail -1 | sed -n 's/.*"test_accuracy": \([0-9.]*\).*/\1/p') || true
+		[ -n "$acc" ] || { echo "accuracy.sh: the reference failed at seed $seed, left out" >&2; continue; }
 		record torch "$REF_FLAGS" "$seed" "$acc"
 	done
 fi

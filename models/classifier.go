@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"math/rand"
 
@@ -142,4 +143,10 @@ func NewClassifier(cfg Config, embedding *tensor.Dense, seed int64) (*Classifier
 	}
 	c.Sequential = NewSequential("sentiment_classifier", cfg.MaxLen, append(ls, c.Output)...)
 	return c, nil
+}
+
+// Add refuses: the classifier's layers follow from its Config, which its
+// checkpoints store. Assemble other models in a Sequential of their own.
+func (c *Classifier) Add(layers.Layer) error {
+	return errors.New("the sentiment classifier's layers follow from its Config: build a Sequential to add layers")
 }

@@ -58,7 +58,7 @@ func Example() {
 
 // ExampleSequential assembles a model of its own from the layers (the mean
 // of trainable word vectors, then a Dense logit) and trains it as a Keras
-// user would: Compile, Fit with a validation split, Evaluate, Predict.
+// user would: Compile, Fit, Evaluate, Predict.
 func ExampleSequential() {
 	texts := []string{"good fun", "great fun", "good and great", "bad mess", "dull mess", "bad and dull"}
 	labels := []float32{1, 1, 1, 0, 0, 0}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -26,8 +27,9 @@ import (
 // shapes, so it keeps one compiled graph per batch shape and mode, built
 // on first use; batches are padded to a multiple of 8 steps, which masking
 // makes exact, so that a few graphs serve every length. Predict, Logits,
-// Evaluate and Forward may be called from several goroutines at once (their
-// runs take turns); Add, Compile and Fit change the model and may not.
+// Evaluate and Forward with training false may be called from several
+// goroutines at once (their runs take turns); Add, Compile, Fit and a
+// training Forward, which leaves gradients in the parameters, may not.
 type Sequential struct {
 	// Name is the model's name in its summary.
 	Name string
@@ -46,33 +48,100 @@ type Sequential struct {
 
 // NewSequential makes a model named name over sequences of at most maxLen
 // tokens (Keras's Input(shape=(max_len,))) that applies ls in order. The
-// last layer must give one value per row: the logit.
+// last layer must give one value per row: the logit. A layer whose name or
+// parameter names an earlier layer has already taken is renamed as Keras
+// numbers its layers (a second "dense" becomes "dense_1", its weights
+// "dense_1.weight"); the same layer value given twice shares its weights.
 func NewSequential(name string, maxLen int, ls ...layers.Layer) *Sequential {
-	return &Sequential{Name: name, maxLen: maxLen, layers: ls, graphs: map[graphKey]*compiledGraph{}}
+	s := &Sequential{Name: name, maxLen: maxLen, graphs: map[graphKey]*compiledGraph{}}
+	for _, l := range ls {
+		s.add(l)
+	}
+	return s
 }
 
-// Add appends a layer, as Keras's model.add. The compiled graphs and the
-// optimizer are dropped: call Compile again before Fit.
-func (s *Sequential) Add(l layers.Layer) {
+// Add appends a layer, as Keras's model.add, renamed as NewSequential
+// renames. The compiled graphs and the optimizer are dropped: call Compile
+// again before Fit.
+func (s *Sequential) Add(l layers.Layer) error {
+	if l == nil {
+		return fmt.Errorf("%s: add: nil layer", s.Name)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.layers = append(s.layers, l)
+	s.add(l)
 	s.graphs = map[graphKey]*compiledGraph{}
 	s.optimizer = nil
+	return nil
+}
+
+// add appends l, first giving it a layer name and parameter names that no
+// other layer of s has: Gorgonia merges two input nodes of one name and
+// shape into one, so two Dense layers of one shape would otherwise run on
+// the first one's weights, and the optimizer and checkpoints key weights
+// by name.
+func (s *Sequential) add(l layers.Layer) {
+	layerNames := map[string]bool{}
+	owners := map[string]*layers.Param{}
+	again := false
+	for _, o := range s.layers {
+		again = again || o == l
+		layerNames[o.Name()] = true
+		for _, p := range o.Params() {
+			owners[p.Name] = p
+		}
+	}
+	s.layers = append(s.layers, l)
+	if again {
+		return
+	}
+	if r, ok := l.(interface{ SetName(string) }); ok && layerNames[l.Name()] {
+		r.SetName(numbered(l.Name(), func(n string) bool { return layerNames[n] }))
+	}
+	for _, p := range l.Params() {
+		if q, ok := owners[p.Name]; ok && q != p {
+			// "dense.weight" -> "dense_1.weight": the number goes on the
+			// layer's part of the name.
+			layer, rest, dotted := strings.Cut(p.Name, ".")
+			full := func(n string) string {
+				if dotted {
+					return n + "." + rest
+				}
+				return n
+			}
+			p.Name = full(numbered(layer, func(n string) bool { _, taken := owners[full(n)]; return taken }))
+		}
+		owners[p.Name] = p
+	}
+}
+
+// numbered returns name_1, name_2, ..., the first that taken refuses.
+func numbered(name string, taken func(string) bool) string {
+	for k := 1; ; k++ {
+		if n := fmt.Sprintf("%s_%d", name, k); !taken(n) {
+			return n
+		}
+	}
 }
 
 // MaxLen is the longest sequence the model takes, in tokens.
 func (s *Sequential) MaxLen() int { return s.maxLen }
 
 // Layers lists the layers in the order data flows through them.
-func (s *Sequential) Layers() []layers.Layer { return s.layers }
+func (s *Sequential) Layers() []layers.Layer { return append([]layers.Layer(nil), s.layers...) }
 
 // Params lists every parameter, trainable or not, in a fixed order: the
-// layers' order, then each layer's own.
+// layers' order, then each layer's own; a layer given twice counts once.
 func (s *Sequential) Params() []*layers.Param {
 	var ps []*layers.Param
+	seen := map[*layers.Param]bool{}
 	for _, l := range s.layers {
-		ps = append(ps, l.Params()...)
+		for _, p := range l.Params() {
+			if !seen[p] {
+				seen[p] = true
+				ps = append(ps, p)
+			}
+		}
 	}
 	return ps
 }

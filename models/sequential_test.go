@@ -91,6 +91,67 @@ func TestSequentialPredictByHand(t *testing.T) {
 	}
 }
 
+// TestSequentialRepeatedLayers checks layers of one kind and shape: each
+// gets names of its own, as Keras numbers them, and so weights of its own
+// (Gorgonia would merge same-named nodes into one), while one layer value
+// given twice shares its weights. Logits by hand.
+func TestSequentialRepeatedLayers(t *testing.T) {
+	newDense := func(in, out int) *layers.Dense {
+		return layers.NewDense(in, out, layers.Linear, tensor.Float32, rand.New(rand.NewSource(1)))
+	}
+	newEmbedding := func() *layers.Embedding {
+		// [PAD], [UNK] and one word whose vector is (1, 1).
+		return layers.NewEmbedding(tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float32{0, 0, 0, 0, 1, 1})), false)
+	}
+	identity, double := []float32{1, 0, 0, 1}, []float32{2, 0, 0, 2}
+	zeros2, out, outBias := []float32{0, 0}, []float32{1, 1}, []float32{0}
+
+	distinct := NewSequential("distinct", 4, newEmbedding(), layers.NewPooling(layers.PoolMean), newDense(2, 2), newDense(2, 2), newDense(2, 1))
+	setWeights(t, distinct, []float32{0, 0, 0, 0, 1, 1}, identity, zeros2, double, zeros2, out, outBias)
+	var names []string
+	for _, p := range distinct.Params() {
+		names = append(names, p.Name)
+	}
+	if got, want := strings.Join(names, " "), "embedding.weight dense.weight dense.bias dense_1.weight dense_1.bias dense_2.weight dense_2.bias"; got != want {
+		t.Errorf("parameter names %q, want %q", got, want)
+	}
+	if got := distinct.Layers()[3].Name(); got != "dense_1" {
+		t.Errorf("second Dense named %q, want dense_1", got)
+	}
+
+	shared := newDense(2, 2)
+	twice := NewSequential("twice", 4, newEmbedding(), layers.NewPooling(layers.PoolMean), shared, shared, newDense(2, 1))
+	setWeights(t, twice, []float32{0, 0, 0, 0, 1, 1}, double, zeros2, out, outBias)
+
+	tests := []struct {
+		model *Sequential
+		want  float64 // the logit of the sequence [2], by hand
+	}{
+		{distinct, 1*2*1 + 1*2*1}, // (1,1) -> I -> 2I -> sum
+		{twice, 1*4*1 + 1*4*1},    // (1,1) -> 2I -> 2I -> sum
+	}
+	for _, tt := range tests {
+		got, err := tt.model.Logits([][]int{{2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(float64(got[0])-tt.want) > 1e-6 {
+			t.Errorf("%s: logit %v, want %v", tt.model.Name, got[0], tt.want)
+		}
+	}
+}
+
+func TestClassifierRefusesAdd(t *testing.T) {
+	m := tinyClassifier(t, tinyConfig("sinusoidal", "last"), 1)
+	before := len(m.Params())
+	if err := m.Add(layers.NewDense(1, 1, layers.Linear, tensor.Float32, rand.New(rand.NewSource(1)))); err == nil {
+		t.Error("Classifier.Add = nil, want an error: its layers follow from its Config")
+	}
+	if got := len(m.Params()); got != before {
+		t.Errorf("%d parameters after a refused Add, want %d", got, before)
+	}
+}
+
 func TestSequentialFitNeedsCompile(t *testing.T) {
 	x, y := toyTask(40, 1)
 	m := bagOfEmbeddings(6, 3, 1)
@@ -103,7 +164,9 @@ func TestSequentialFitNeedsCompile(t *testing.T) {
 	if _, err := m.Fit(x, y, FitConfig{Config: train.Config{Epochs: 1}}); err != nil {
 		t.Fatalf("Fit after Compile: %v", err)
 	}
-	m.Add(layers.NewDense(1, 1, layers.Linear, tensor.Float32, rand.New(rand.NewSource(1))))
+	if err := m.Add(layers.NewDense(1, 1, layers.Linear, tensor.Float32, rand.New(rand.NewSource(1)))); err != nil {
+		t.Fatal(err)
+	}
 	if m.Optimizer() != nil {
 		t.Error("Add kept the optimizer, want it dropped as Keras needs a new compile")
 	}
@@ -174,6 +237,9 @@ func TestSequentialValidationSplit(t *testing.T) {
 	}
 	split := fit(x, y, FitConfig{ValidationSplit: 0.3})
 	given := fit(x[:70], y[:70], FitConfig{ValidationX: x[70:], ValidationY: y[70:]})
+	if len(split) != 2 || len(given) != 2 {
+		t.Fatalf("histories of %d and %d epochs, want 2 each", len(split), len(given))
+	}
 	for i := range split {
 		if a, b := split[i].Val, given[i].Val; a == nil || b == nil || a.Loss != b.Loss || a.Accuracy != b.Accuracy {
 			t.Errorf("epoch %d: validation %+v with ValidationSplit 0.3, want %+v as with the last 30 given apart", i+1, a, b)
