@@ -228,7 +228,7 @@ func (s *Sequential) Predict(x [][]int) ([]float32, error) {
 	}
 	probs := make([]float32, len(logits))
 	for i, z := range logits {
-		probs[i] = float32(1 / (1 + math.Exp(-float64(z))))
+		probs[i] = PredictionFromLogit(z).Probability
 	}
 	return probs, nil
 }
