@@ -150,9 +150,20 @@ type tokenizerFile struct {
 // LoadTokenizer reads a tokenizer.json that WriteJSON wrote (or any HF
 // WordLevel tokenizer.json with the same pipeline and special tokens).
 func LoadTokenizer(path string) (*Tokenizer, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	return ReadTokenizer(f, path)
+}
+
+// ReadTokenizer reads a tokenizer.json from r, as LoadTokenizer; path
+// names it in errors.
+func ReadTokenizer(r io.Reader, path string) (*Tokenizer, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var f tokenizerFile
 	if err := json.Unmarshal(b, &f); err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -23,7 +24,7 @@ const (
 
 // weightTensors returns the classifier's weights as float32 tensors under
 // their PyTorch names, with the zero bias_hh of each LSTM direction.
-func weightTensors(m *Classifier) ([]safetensors.Tensor, error) {
+func weightTensors(m *Sequential) ([]safetensors.Tensor, error) {
 	var ts []safetensors.Tensor
 	for _, p := range m.Params() {
 		t, err := denseTensor(p.Name, p.Value)
@@ -44,7 +45,7 @@ func weightTensors(m *Classifier) ([]safetensors.Tensor, error) {
 }
 
 // writeWeights writes model.safetensors.
-func writeWeights(path string, m *Classifier) error {
+func writeWeights(path string, m *Sequential) error {
 	ts, err := weightTensors(m)
 	if err != nil {
 		return err
@@ -79,27 +80,22 @@ func digest(ts []safetensors.Tensor) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// readWeights builds a classifier of configuration cfg and fills it with
-// the weights in path, refusing a missing, unexpected, misshapen or
-// non-float32 tensor.
-func readWeights(path string, cfg Config) (*Classifier, error) {
-	f, err := safetensors.ReadFile(path)
+// readWeights fills the model's parameters with the weights of the
+// model.safetensors in r, which path names in errors, refusing a missing,
+// unexpected, misshapen or non-float32 tensor.
+func readWeights(r io.Reader, path string, m *Sequential) error {
+	f, err := safetensors.Read(r)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err := checkDigest(path, f); err != nil {
-		return nil, err
-	}
-	emb := tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
-	m, err := NewClassifier(cfg, emb, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return err
 	}
 	seen := map[string]bool{}
 	for _, p := range m.Params() {
 		values, err := f.Float32s(p.Name, p.Value.Shape().Clone())
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		seen[p.Name] = true
 		dst := p.Value.Data().([]float32)
@@ -108,7 +104,7 @@ func readWeights(path string, cfg Config) (*Classifier, error) {
 			name := strings.Replace(p.Name, biasIH, biasHH, 1)
 			extra, err := f.Float32s(name, p.Value.Shape().Clone())
 			if err != nil {
-				return nil, err
+				return fmt.Errorf("%s: %w", path, err)
 			}
 			seen[name] = true
 			for i, v := range extra {
@@ -118,10 +114,10 @@ func readWeights(path string, cfg Config) (*Classifier, error) {
 	}
 	for _, name := range f.Names() {
 		if !seen[name] {
-			return nil, fmt.Errorf("%s: unexpected tensor %q for a model with pos_encoding %q", path, name, cfg.PosEncoding)
+			return fmt.Errorf("%s: unexpected tensor %q for the %s model of config.json", path, name, m.Spec().Architecture)
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // denseTensor converts a float32, float64 or int tensor to a safetensors one.
