@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -13,6 +14,9 @@ import (
 	"github.com/classify/classify/data"
 	"github.com/classify/classify/internal/atomicfile"
 )
+
+// MaxConfigBytes bounds the size of a checkpoint's config.json.
+const MaxConfigBytes = 16 << 20
 
 // FormatVersion is the version of the checkpoint layout this package
 // writes and the only one it reads.
@@ -75,7 +79,11 @@ type Checkpoint struct {
 // temporary sibling folder, which then replaces dir. extra, when not nil,
 // writes further files (history.json, training.png) into the temporary
 // folder before the swap.
-func Save(dir string, ck *Checkpoint, extra func(tmp string) error) error {
+//
+// An existing dir is replaced only when it is empty or a checkpoint (its
+// config.json says so), unless the Overwrite option is given: a folder of
+// other files is never deleted by mistake.
+func Save(dir string, ck *Checkpoint, extra func(tmp string) error, opts ...SaveOption) error {
 	return atomicfile.WriteDir(dir, func(tmp string) error {
 		cfg := ck.Config
 		cfg.FormatVersion = FormatVersion
@@ -106,7 +114,61 @@ func Save(dir string, ck *Checkpoint, extra func(tmp string) error) error {
 			return extra(tmp)
 		}
 		return nil
-	})
+	}, replaceOption(opts))
+}
+
+// A SaveOption changes how Save treats an existing folder.
+type SaveOption func(*saveOptions)
+
+type saveOptions struct{ overwrite bool }
+
+// Overwrite lets Save replace an existing folder that is not a
+// checkpoint, deleting what it holds.
+func Overwrite() SaveOption { return func(o *saveOptions) { o.overwrite = true } }
+
+// CheckSave tells, before any work, whether Save(dir, ..., opts...) may
+// write dir: nil when dir does not exist, is empty, is a checkpoint, or
+// Overwrite is given; otherwise an error naming dir.
+func CheckSave(dir string, opts ...SaveOption) error {
+	return atomicfile.CheckReplace(dir, replaceOption(opts))
+}
+
+func replaceOption(opts []SaveOption) atomicfile.DirOption {
+	var o saveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.overwrite {
+		return atomicfile.ReplaceIf(func(string) error { return nil })
+	}
+	return atomicfile.ReplaceIf(isCheckpoint)
+}
+
+// isCheckpoint returns nil when the folder dir holds a config.json that
+// says it is a checkpoint: a JSON object with a format_version and an
+// architecture. Any version counts, so that an older checkpoint can be
+// replaced by a newer one.
+func isCheckpoint(dir string) error {
+	path := filepath.Join(dir, ConfigFile)
+	notCheckpoint := func(why string) error {
+		return fmt.Errorf("%s exists and is not a checkpoint (%s); it is left as it is", dir, why)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return notCheckpoint("no readable " + ConfigFile)
+	}
+	defer f.Close()
+	var probe struct {
+		FormatVersion *int    `json:"format_version"`
+		Architecture  *string `json:"architecture"`
+	}
+	if err := json.NewDecoder(io.LimitReader(f, MaxConfigBytes)).Decode(&probe); err != nil {
+		return notCheckpoint(ConfigFile + " is not a checkpoint's JSON")
+	}
+	if probe.FormatVersion == nil || probe.Architecture == nil || *probe.Architecture == "" {
+		return notCheckpoint(ConfigFile + " names no format_version and architecture")
+	}
+	return nil
 }
 
 // LoadConfig reads and checks the config.json of the checkpoint folder dir.

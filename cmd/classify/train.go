@@ -42,6 +42,7 @@ var trainCommand = command{
 		fs.IntVar(&o.patience, "early-stopping", 0, "stop after `N` epochs without a lower val_loss and restore the best weights; 0 for never")
 		fs.StringVar(&o.from, "from", "", "start from this checkpoint's weights, tokenizer and optimizer state")
 		fs.StringVar(&o.out, "out", filepath.Join("checkpoints", "classifier"), "checkpoint `folder` to write")
+		fs.BoolVar(&o.overwrite, "overwrite", false, "let --out replace a folder that is not a checkpoint, deleting what it holds")
 		return func(e *env, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
@@ -59,7 +60,7 @@ type trainOptions struct {
 	model                                                   *modelFlags
 	batchSize, epochs, patience                             int
 	lr, clipNorm, valSplit                                  float64
-	shuffle                                                 bool
+	shuffle, overwrite                                      bool
 	seed                                                    int64
 	// set holds the flags given on the command line.
 	set map[string]bool
@@ -86,6 +87,13 @@ func runTrain(e *env, o *trainOptions) error {
 	}
 	if _, err := o.model.config(o.model.dim); err != nil {
 		return err
+	}
+	var saveOpts []models.SaveOption
+	if o.overwrite {
+		saveOpts = append(saveOpts, models.Overwrite())
+	}
+	if err := models.CheckSave(o.out, saveOpts...); err != nil {
+		return fmt.Errorf("--out: %w (--overwrite replaces it)", err)
 	}
 	opts := data.LoadOptions{TextColumn: o.textColumn, LabelColumn: o.labelColumn}
 	store := dataStore(e)
@@ -170,7 +178,7 @@ func runTrain(e *env, o *trainOptions) error {
 			return nil
 		}
 		return history.PlotPNG(filepath.Join(tmp, models.PlotFile))
-	}); err != nil {
+	}, saveOpts...); err != nil {
 		return fmt.Errorf("writing checkpoint %s: %w", o.out, err)
 	}
 	fmt.Fprintf(e.stdout, "checkpoint written to %s\n", o.out)
