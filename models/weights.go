@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -80,8 +81,10 @@ func digest(ts []safetensors.Tensor) string {
 }
 
 // readWeights builds a classifier of configuration cfg and fills it with
-// the weights in path, refusing a missing, unexpected, misshapen or
-// non-float32 tensor.
+// the weights in path, refusing a missing, unexpected, misshapen,
+// non-float32 or non-finite tensor. The file's tensors are checked against
+// the shapes cfg implies before the model is built, so that a config.json
+// that claims a larger model than the file holds costs nothing.
 func readWeights(path string, cfg Config) (*Classifier, error) {
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
@@ -90,38 +93,57 @@ func readWeights(path string, cfg Config) (*Classifier, error) {
 	if err := checkDigest(path, f); err != nil {
 		return nil, err
 	}
+	want := cfg.weightShapes()
+	values := make(map[string][]float32, len(want))
+	for _, w := range want {
+		v, err := f.Float32s(w.name, w.shape)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkFinite(path, w.name, v); err != nil {
+			return nil, err
+		}
+		values[w.name] = v
+	}
+	for _, name := range f.Names() {
+		if _, ok := values[name]; !ok {
+			return nil, fmt.Errorf("%s: unexpected tensor %q for a model with pos_encoding %q", path, name, cfg.PosEncoding)
+		}
+	}
 	emb := tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
 	m, err := NewClassifier(cfg, emb, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	seen := map[string]bool{}
 	for _, p := range m.Params() {
-		values, err := f.Float32s(p.Name, p.Value.Shape().Clone())
-		if err != nil {
-			return nil, err
+		v, ok := values[p.Name]
+		if !ok || len(v) != p.Size() {
+			return nil, fmt.Errorf("%s: the model has a parameter %q of shape %v that the file's layout does not (a bug)", path, p.Name, p.Value.Shape())
 		}
-		seen[p.Name] = true
 		dst := p.Value.Data().([]float32)
-		copy(dst, values)
+		copy(dst, v)
 		if strings.Contains(p.Name, biasIH) {
-			name := strings.Replace(p.Name, biasIH, biasHH, 1)
-			extra, err := f.Float32s(name, p.Value.Shape().Clone())
-			if err != nil {
-				return nil, err
+			for i, x := range values[strings.Replace(p.Name, biasIH, biasHH, 1)] {
+				dst[i] += x
 			}
-			seen[name] = true
-			for i, v := range extra {
-				dst[i] += v
-			}
-		}
-	}
-	for _, name := range f.Names() {
-		if !seen[name] {
-			return nil, fmt.Errorf("%s: unexpected tensor %q for a model with pos_encoding %q", path, name, cfg.PosEncoding)
 		}
 	}
 	return m, nil
+}
+
+// isBiasHH tells whether name is the second LSTM bias, which only the file
+// holds.
+func isBiasHH(name string) bool { return strings.Contains(name, biasHH) }
+
+// checkFinite refuses a NaN or an infinity among the values of the tensor
+// name: a model that holds one scores every text NaN.
+func checkFinite(path, name string, v []float32) error {
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%s: tensor %q holds %v at index %d: weights must be finite", path, name, x, i)
+		}
+	}
+	return nil
 }
 
 // denseTensor converts a float32, float64 or int tensor to a safetensors one.

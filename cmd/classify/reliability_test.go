@@ -46,3 +46,30 @@ func TestTrainKeepsFolderThatIsNotACheckpoint(t *testing.T) {
 		t.Errorf("after train --overwrite: %v", err)
 	}
 }
+
+// TestTrainSizeLimits replays issue 11, item 3: train --hidden 30000 or
+// --max-len 1e9 crashed; they are usage errors naming the flag and limit.
+func TestTrainSizeLimits(t *testing.T) {
+	data := sentimentTSV(t, 20, 1)
+	out := filepath.Join(t.TempDir(), "ck")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--hidden", "30000"}, "--hidden 30000: want at most 4096"},
+		{[]string{"--max-len", "1000000000"}, "--max-len 1000000000: want at most 8192"},
+		{[]string{"--vocab-size", "5000000", "--dim", "4000"}, "over the limit of 268435456"},
+	} {
+		status, _, stderr := runCommand("", append([]string{"train", "--data", data, "--out", out}, tc.args...)...)
+		if status != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("train %v: exit %d, stderr %q; want 2 with %q", tc.args, status, stderr, tc.want)
+		}
+		status, _, stderr = runCommand("", append([]string{"summary"}, tc.args...)...)
+		if status != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("summary %v: exit %d, stderr %q; want 2 with %q", tc.args, status, stderr, tc.want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused train wrote a checkpoint")
+	}
+}
