@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	sugar "github.com/sugarme/tokenizer"
 	"github.com/sugarme/tokenizer/model/wordlevel"
@@ -150,7 +149,7 @@ type tokenizerFile struct {
 // LoadTokenizer reads a tokenizer.json that WriteJSON wrote (or any HF
 // WordLevel tokenizer.json with the same pipeline and special tokens).
 func LoadTokenizer(path string) (*Tokenizer, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadFileLimit(path, MaxTokenizerBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -175,7 +175,7 @@ func isCheckpoint(dir string) error {
 func LoadConfig(dir string) (FileConfig, error) {
 	path := filepath.Join(dir, ConfigFile)
 	var cfg FileConfig
-	raw, err := os.ReadFile(path)
+	raw, err := data.ReadFileLimit(path, MaxConfigBytes)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return cfg, fmt.Errorf("%s is not a checkpoint: no %s", dir, ConfigFile)

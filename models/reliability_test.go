@@ -213,3 +213,39 @@ func TestLoadChecksShapesBeforeBuilding(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadBoundsJSONFiles: a config.json or tokenizer.json that never ends
+// (issue 11, item 4: one pointing at /dev/zero exhausted memory) or is too
+// large is refused, naming the file.
+func TestLoadBoundsJSONFiles(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	good := filepath.Join(t.TempDir(), "good")
+	if err := Save(good, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: tinyClassifier(t, tinyConfig("none", "last"), 5)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{ConfigFile, TokenizerFile} {
+		dir := copyCheckpoint(t, good, name, func(b []byte) []byte { return b })
+		path := filepath.Join(dir, name)
+		os.Remove(path)
+		if err := os.Symlink("/dev/zero", path); err != nil {
+			t.Skip(err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, err := Load(dir)
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "over the limit") {
+			t.Errorf("%s -> /dev/zero: Load = %v, want an error naming it, over the limit", name, err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 100<<20 {
+			t.Errorf("%s -> /dev/zero: Load allocated %d MB, want at most about the limit", name, alloc>>20)
+		}
+	}
+	dir := copyCheckpoint(t, good, ConfigFile, func(b []byte) []byte { return append(b, make([]byte, MaxConfigBytes)...) })
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "over the limit") {
+		t.Errorf("a config.json of %d bytes: Load = %v, want an error saying it is over the limit", MaxConfigBytes, err)
+	}
+}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -71,5 +74,120 @@ func TestTrainSizeLimits(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a refused train wrote a checkpoint")
+	}
+}
+
+// zeros is an endless stream of NUL bytes, as /dev/zero, that counts what
+// was read of it.
+type zeros struct{ read int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	clear(p)
+	z.read += int64(len(p))
+	return len(p), nil
+}
+
+// TestPredictBoundsLines replays issue 11, items 4 and 9: predict <
+// /dev/zero grew to 6 GB; a bad line lost the output of the lines before it.
+func TestPredictBoundsLines(t *testing.T) {
+	ck := filepath.Join(t.TempDir(), "ck")
+	if status, _, stderr := runCommand("", tinyTrain(sentimentTSV(t, 40, 2), ck, "--epochs", "0")...); status != 0 {
+		t.Fatalf("train exit %d: %s", status, stderr)
+	}
+
+	z := &zeros{}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var stderr strings.Builder
+	status := run(&env{stdin: z, stdout: io.Discard, stderr: &stderr}, []string{"predict", "--checkpoint", ck})
+	runtime.ReadMemStats(&after)
+	if status != 1 || !strings.Contains(stderr.String(), "stdin:1: line longer than --max-line-bytes 1048576") {
+		t.Errorf("predict < /dev/zero: exit %d, stderr %q; want 1 naming the line and the limit", status, stderr.String())
+	}
+	if z.read > 2<<20 {
+		t.Errorf("predict < /dev/zero read %d bytes before refusing, want about 1 MiB", z.read)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("predict < /dev/zero allocated %d MB, want under 64", alloc>>20)
+	}
+
+	for _, tc := range []struct {
+		stdin   string
+		args    []string
+		scored  []string
+		wantErr string
+	}{
+		{"fine film\ngood\n\xff bad\nlost\n", nil, []string{"fine film", "good"}, "stdin:3: text is not valid UTF-8"},
+		{"short\nthis line is longer than ten\nlost\n", []string{"--max-line-bytes", "10"}, []string{"short"}, "stdin:2: line longer than --max-line-bytes 10"},
+		{"exactly10!\r\nten bytes.", []string{"--max-line-bytes", "10"}, []string{"exactly10!", "ten bytes."}, ""},
+	} {
+		status, stdout, stderr := runCommand(tc.stdin, append([]string{"predict", "--checkpoint", ck}, tc.args...)...)
+		var got []string
+		for line := range strings.Lines(stdout) {
+			f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
+			got = append(got, f[len(f)-1])
+		}
+		wantStatus := 0
+		if tc.wantErr != "" {
+			wantStatus = 1
+		}
+		if status != wantStatus || !strings.Contains(stderr, tc.wantErr) || strings.Join(got, "|") != strings.Join(tc.scored, "|") {
+			t.Errorf("predict %v < %q: exit %d, scored %q, stderr %q; want exit %d, %q scored, then %q",
+				tc.args, tc.stdin, status, got, stderr, wantStatus, tc.scored, tc.wantErr)
+		}
+	}
+}
+
+func TestReadLine(t *testing.T) {
+	long := strings.Repeat("x", 100_000)
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want []string // "!" for errLineTooLong
+	}{
+		{"ab\ncd", 2, []string{"ab\n", "cd"}},
+		{"ab\r\nabc\n", 2, []string{"ab\r\n", "!"}},
+		{long + "\n" + "y\n", 100_000, []string{long + "\n", "y\n"}},
+		{long + "\n", 99_999, []string{"!"}},
+	} {
+		br := bufio.NewReaderSize(strings.NewReader(tc.in), 16)
+		var got []string
+		for {
+			line, err := readLine(br, tc.max)
+			if err == errLineTooLong {
+				got = append(got, "!")
+				break
+			}
+			if line != "" {
+				got = append(got, line)
+			}
+			if err != nil {
+				break
+			}
+		}
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("readLine(%.20q..., %d) gave %.60q, want %.60q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
+
+// TestTrainFromWithoutOptimizer replays issue 11, item 7: train --from a
+// checkpoint without optimizer.safetensors restarted Adam silently.
+func TestTrainFromWithoutOptimizer(t *testing.T) {
+	data := sentimentTSV(t, 40, 3)
+	dir := t.TempDir()
+	from, out := filepath.Join(dir, "from"), filepath.Join(dir, "out")
+	if status, _, stderr := runCommand("", tinyTrain(data, from, "--epochs", "0")...); status != 0 {
+		t.Fatalf("train: exit %d: %s", status, stderr)
+	}
+	args := []string{"train", "--from", from, "--data", data, "--out", out, "--epochs", "1"}
+	if _, _, stderr := runCommand("", args...); strings.Contains(stderr, "Adam starts afresh") {
+		t.Errorf("resume with the optimizer state says %q", stderr)
+	}
+	os.Remove(filepath.Join(from, models.OptimizerFile))
+	status, _, stderr := runCommand("", args...)
+	if status != 0 || !strings.Contains(stderr, "has no optimizer.safetensors; Adam starts afresh") {
+		t.Errorf("resume without the optimizer state: exit %d, stderr %q; want 0, saying Adam starts afresh", status, stderr)
 	}
 }

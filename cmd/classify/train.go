@@ -149,6 +149,8 @@ func runTrain(e *env, o *trainOptions) error {
 		} else if err := opt.SetState(ck.Optimizer); err != nil {
 			return fmt.Errorf("%s: %w", filepath.Join(o.from, models.OptimizerFile), err)
 		}
+	} else if o.from != "" {
+		fmt.Fprintf(e.stderr, "classify train: %s has no %s; Adam starts afresh with --lr %g\n", o.from, models.OptimizerFile, o.lr)
 	}
 	trainable, frozen := layers.CountParams(model.Params())
 	fmt.Fprintf(e.stdout, "train %d, validation %d examples; vocabulary %d; %d trainable and %d frozen parameters\n",
