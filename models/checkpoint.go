@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +16,9 @@ import (
 	"github.com/classify/classify/internal/atomicfile"
 	"github.com/classify/classify/train"
 )
+
+// MaxConfigBytes bounds the size of a checkpoint's config.json.
+const MaxConfigBytes = 16 << 20
 
 // FormatVersion is the version of the checkpoint layout this package
 // writes. Version 1 (a binary BiLSTM named "bilstm_classifier", no task)
@@ -111,7 +115,11 @@ type Checkpoint struct {
 // temporary sibling folder, which then replaces dir. extra, when not nil,
 // writes further files (history.json, training.png) into the temporary
 // folder before the swap.
-func Save(dir string, ck *Checkpoint, extra func(tmp string) error) error {
+//
+// An existing dir is replaced only when it is empty or a checkpoint (its
+// config.json says so), unless the Overwrite option is given: a folder of
+// other files is never deleted by mistake.
+func Save(dir string, ck *Checkpoint, extra func(tmp string) error, opts ...SaveOption) error {
 	return atomicfile.WriteDir(dir, func(tmp string) error {
 		cfg := ck.Config
 		cfg.FormatVersion = FormatVersion
@@ -151,7 +159,61 @@ func Save(dir string, ck *Checkpoint, extra func(tmp string) error) error {
 			return extra(tmp)
 		}
 		return nil
-	})
+	}, replaceOption(opts))
+}
+
+// A SaveOption changes how Save treats an existing folder.
+type SaveOption func(*saveOptions)
+
+type saveOptions struct{ overwrite bool }
+
+// Overwrite lets Save replace an existing folder that is not a
+// checkpoint, deleting what it holds.
+func Overwrite() SaveOption { return func(o *saveOptions) { o.overwrite = true } }
+
+// CheckSave tells, before any work, whether Save(dir, ..., opts...) may
+// write dir: nil when dir does not exist, is empty, is a checkpoint, or
+// Overwrite is given; otherwise an error naming dir.
+func CheckSave(dir string, opts ...SaveOption) error {
+	return atomicfile.CheckReplace(dir, replaceOption(opts))
+}
+
+func replaceOption(opts []SaveOption) atomicfile.DirOption {
+	var o saveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.overwrite {
+		return atomicfile.ReplaceIf(func(string) error { return nil })
+	}
+	return atomicfile.ReplaceIf(isCheckpoint)
+}
+
+// isCheckpoint returns nil when the folder dir holds a config.json that
+// says it is a checkpoint: a JSON object with a format_version and an
+// architecture. Any version counts, so that an older checkpoint can be
+// replaced by a newer one.
+func isCheckpoint(dir string) error {
+	path := filepath.Join(dir, ConfigFile)
+	notCheckpoint := func(why string) error {
+		return fmt.Errorf("%s exists and is not a checkpoint (%s); it is left as it is", dir, why)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return notCheckpoint("no readable " + ConfigFile)
+	}
+	defer f.Close()
+	var probe struct {
+		FormatVersion *int    `json:"format_version"`
+		Architecture  *string `json:"architecture"`
+	}
+	if err := json.NewDecoder(io.LimitReader(f, MaxConfigBytes)).Decode(&probe); err != nil {
+		return notCheckpoint(ConfigFile + " is not a checkpoint's JSON")
+	}
+	if probe.FormatVersion == nil || probe.Architecture == nil || *probe.Architecture == "" {
+		return notCheckpoint(ConfigFile + " names no format_version and architecture")
+	}
+	return nil
 }
 
 // LoadConfig reads and checks the config.json of the checkpoint folder dir.
@@ -164,7 +226,7 @@ func LoadConfig(dir string) (FileConfig, error) {
 func loadConfig(fsys fs.FS, name string) (FileConfig, error) {
 	path := filepath.Join(name, ConfigFile)
 	var cfg FileConfig
-	raw, err := fs.ReadFile(fsys, ConfigFile)
+	raw, err := readLimit(fsys, ConfigFile, path, MaxConfigBytes)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return cfg, fmt.Errorf("%s is not a checkpoint: no %s", name, ConfigFile)
@@ -214,7 +276,28 @@ func loadTokenizer(fsys fs.FS, name string) (FileConfig, *data.Tokenizer, error)
 	if err != nil {
 		return cfg, nil, err
 	}
+	var v struct {
+		VocabSize int `json:"vocab_size"`
+	}
+	if json.Unmarshal(cfg.Model, &v) == nil && v.VocabSize > 0 && v.VocabSize != tok.Vocabulary().Len() {
+		return cfg, nil, fmt.Errorf("%s: %d words, but config.json says vocab_size %d", path, tok.Vocabulary().Len(), v.VocabSize)
+	}
 	return cfg, tok, nil
+}
+
+// readLimit reads the file name of fsys, refusing one of more than limit
+// bytes; path names it in errors.
+func readLimit(fsys fs.FS, name, path string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	return data.ReadLimit(f, size, path, limit)
 }
 
 // Load reads the checkpoint folder dir for prediction and evaluation,
@@ -236,6 +319,27 @@ func LoadFS(fsys fs.FS, name string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	path := filepath.Join(name, ModelFile)
+	r, err := fsys.Open(ModelFile)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	f, err := readWeightsFile(r, path)
+	if err != nil {
+		return nil, err
+	}
+	// The file's layout is checked against the configuration before the
+	// model is built, where the architecture can say it without building.
+	want, known, err := expectedShapes(cfg.Spec(), head.Units())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(name, ConfigFile), err)
+	}
+	if known {
+		if err := checkShapes(f, path, want); err != nil {
+			return nil, err
+		}
+	}
 	model, err := Build(cfg.Spec(), head, nil, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(name, ConfigFile), err)
@@ -243,13 +347,7 @@ func LoadFS(fsys fs.FS, name string) (*Checkpoint, error) {
 	if e, ok := model.Embedding(); ok && e.Vocab() != tok.Vocabulary().Len() {
 		return nil, fmt.Errorf("%s: %d words, but the model's embedding has %d rows", filepath.Join(name, TokenizerFile), tok.Vocabulary().Len(), e.Vocab())
 	}
-	path := filepath.Join(name, ModelFile)
-	f, err := fsys.Open(ModelFile)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if err := readWeights(f, path, model); err != nil {
+	if err := fillWeights(f, path, model); err != nil {
 		return nil, err
 	}
 	return &Checkpoint{Config: cfg, Tokenizer: tok, Model: model}, nil

@@ -70,7 +70,7 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("pool %q: want last, mean or max", c.Pool)
 	}
-	return nil
+	return c.checkLimits()
 }
 
 // Classifier is the BiLSTM classifier of SPEC section 2 (architecture

@@ -80,6 +80,24 @@ func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequ
 	return nil, fmt.Errorf("architecture %q: want %s", sp.Architecture, BiLSTMArchitecture)
 }
 
+// expectedShapes lists the tensors of model.safetensors that the spec's
+// model of units output units holds, where the architecture can say so
+// without building the model (known false otherwise).
+func expectedShapes(sp Spec, units int) (shapes []weightShape, known bool, err error) {
+	switch sp.Architecture {
+	case BiLSTMArchitecture, legacyBiLSTM:
+		cfg := DefaultConfig()
+		if err := decodeConfig(sp, &cfg); err != nil {
+			return nil, false, err
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, false, err
+		}
+		return cfg.weightShapes(units), true, nil
+	}
+	return nil, false, nil
+}
+
 // Rebuild makes a model of the spec sp holding the weights of s, for the
 // settings that change how a model trains but not its weights (frozen or
 // trainable embeddings, dropout): every parameter of the new model must

@@ -2,13 +2,16 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/classify/classify/data"
 	"github.com/classify/classify/models"
 )
 
@@ -22,6 +25,7 @@ var predictCommand = command{
 		batch := fs.Int("batch-size", 64, "texts read from stdin are scored in groups of this many")
 		topK := fs.Int("top-k", 0, "with --json, list the `K` most probable labels in scores; 0 lists all")
 		threshold := fs.Float64("threshold", 0, "multi-label: predict the labels of at least this probability; 0 keeps the checkpoint's (0.5)")
+		maxLine := fs.Int("max-line-bytes", data.DefaultMaxLineBytes, "refuse a line of stdin longer than this many bytes")
 		return func(e *env, args []string) error {
 			if *ckpt == "" {
 				return usagef("--checkpoint is required")
@@ -34,6 +38,9 @@ var predictCommand = command{
 			}
 			if *threshold != 0 && !(*threshold > 0 && *threshold < 1) {
 				return usagef("--threshold %g: want a probability between 0 and 1", *threshold)
+			}
+			if *maxLine < 1 {
+				return usagef("--max-line-bytes %d: want at least 1", *maxLine)
 			}
 			p, err := models.LoadPredictor(*ckpt)
 			if err != nil {
@@ -69,7 +76,7 @@ var predictCommand = command{
 				}
 				return score(args)
 			}
-			return forEachLineBatch(e.stdin, *batch, score)
+			return forEachLineBatch(e.stdin, *batch, *maxLine, score)
 		}
 	},
 }
@@ -95,32 +102,69 @@ func writePrediction(w io.Writer, text string, p models.Prediction, asJSON bool)
 
 // forEachLineBatch reads r line by line and calls fn with up to n lines at a
 // time, so that output streams while input is still arriving: a batch is
-// also flushed whenever the reader has no more buffered input.
-func forEachLineBatch(r io.Reader, n int, fn func([]string) error) error {
+// also flushed whenever the reader has no more buffered input. A line over
+// maxLine bytes, or not valid UTF-8, stops the reading with an error naming
+// it, after the lines before it have been given to fn.
+func forEachLineBatch(r io.Reader, n, maxLine int, fn func([]string) error) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	var lines []string
 	lineNo := 0
+	flush := func() error {
+		if len(lines) == 0 {
+			return nil
+		}
+		err := fn(lines)
+		lines = lines[:0]
+		return err
+	}
 	for {
-		line, err := br.ReadString('\n')
+		line, err := readLine(br, maxLine)
+		if errors.Is(err, errLineTooLong) {
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+			return fmt.Errorf("stdin:%d: line longer than --max-line-bytes %d", lineNo+1, maxLine)
+		}
 		if len(line) > 0 || err == nil {
 			lineNo++
 			line = strings.TrimRight(line, "\r\n")
 			if !utf8.ValidString(line) {
+				if ferr := flush(); ferr != nil {
+					return ferr
+				}
 				return fmt.Errorf("stdin:%d: text is not valid UTF-8", lineNo)
 			}
 			lines = append(lines, line)
 		}
 		if len(lines) > 0 && (len(lines) >= n || br.Buffered() == 0 || err != nil) {
-			if ferr := fn(lines); ferr != nil {
+			if ferr := flush(); ferr != nil {
 				return ferr
 			}
-			lines = lines[:0]
 		}
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return err
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads one line of br with its newline, as ReadString('\n') does,
+// but refuses with errLineTooLong a line whose text (without "\n" or
+// "\r\n") is over max bytes, before holding more than max+2 of them.
+func readLine(br *bufio.Reader, max int) (string, error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if len(bytes.TrimRight(buf, "\r\n")) > max {
+			return "", errLineTooLong
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return string(buf), err
 		}
 	}
 }

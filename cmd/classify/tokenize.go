@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/classify/classify/data"
 	"github.com/classify/classify/models"
 )
 
@@ -57,7 +58,7 @@ var tokenizeCommand = command{
 			if len(args) > 0 {
 				return show(args)
 			}
-			return forEachLineBatch(e.stdin, 256, show)
+			return forEachLineBatch(e.stdin, 256, data.DefaultMaxLineBytes, show)
 		}
 	},
 }

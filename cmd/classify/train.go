@@ -46,6 +46,7 @@ var trainCommand = command{
 		fs.IntVar(&o.patience, "early-stopping", 0, "stop after `N` epochs without a lower val_loss and restore the best weights; 0 for never")
 		fs.StringVar(&o.from, "from", "", "start from this checkpoint's weights, tokenizer and optimizer state")
 		fs.StringVar(&o.out, "out", filepath.Join("checkpoints", "classifier"), "checkpoint `folder` to write")
+		fs.BoolVar(&o.overwrite, "overwrite", false, "let --out replace a folder that is not a checkpoint, deleting what it holds")
 		return func(e *env, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
@@ -63,7 +64,7 @@ type trainOptions struct {
 	model                                                                *modelFlags
 	batchSize, epochs, patience                                          int
 	lr, clipNorm, valSplit                                               float64
-	shuffle, multiLabel                                                  bool
+	shuffle, multiLabel, overwrite                                       bool
 	seed                                                                 int64
 	// set holds the flags given on the command line.
 	set map[string]bool
@@ -111,6 +112,13 @@ func runTrain(e *env, o *trainOptions) error {
 			return err
 		}
 		o.seed = cfg.Training.Seed
+	}
+	var saveOpts []models.SaveOption
+	if o.overwrite {
+		saveOpts = append(saveOpts, models.Overwrite())
+	}
+	if err := models.CheckSave(o.out, saveOpts...); err != nil {
+		return fmt.Errorf("--out: %w (--overwrite replaces it)", err)
 	}
 	store := dataStore(e)
 	examples, err := store.Load(o.data, o.loadOptions())
@@ -186,6 +194,8 @@ func runTrain(e *env, o *trainOptions) error {
 		} else if err := opt.SetState(ck.Optimizer); err != nil {
 			return fmt.Errorf("%s: %w", filepath.Join(o.from, models.OptimizerFile), err)
 		}
+	} else if o.from != "" {
+		fmt.Fprintf(e.stderr, "classify train: %s has no %s; Adam starts afresh with --lr %g\n", o.from, models.OptimizerFile, o.lr)
 	}
 	h := model.Head()
 	trainable, frozen := layers.CountParams(model.Params())
@@ -216,7 +226,7 @@ func runTrain(e *env, o *trainOptions) error {
 			return nil
 		}
 		return history.PlotPNG(filepath.Join(tmp, models.PlotFile))
-	}); err != nil {
+	}, saveOpts...); err != nil {
 		return fmt.Errorf("writing checkpoint %s: %w", o.out, err)
 	}
 	fmt.Fprintf(e.stdout, "checkpoint written to %s\n", o.out)
