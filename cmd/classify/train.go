@@ -310,9 +310,6 @@ func resumeCheckpoint(e *env, o *trainOptions) (ck *models.Checkpoint, history t
 	if ck.Optimizer, err = models.LoadOptimizer(o.from); err != nil {
 		return nil, nil, false, err
 	}
-	if ck.Optimizer == nil && o.epochs > 0 {
-		fmt.Fprintf(e.stderr, "classify train: %s has no %s: Adam starts afresh with --lr %g\n", o.from, models.OptimizerFile, o.lr)
-	}
 	changes := map[string]any{}
 	if o.set["freeze-embeddings"] {
 		changes["freeze_embeddings"] = o.model.freezeEmbeddings
