@@ -128,21 +128,86 @@ loop:
 done:
 	RET
 
-// func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-TEXT ·cpuid(SB), NOSPLIT, $0-24
-	MOVL eaxArg+0(FP), AX
-	MOVL ecxArg+4(FP), CX
-	CPUID
-	MOVL AX, eax+8(FP)
-	MOVL BX, ebx+12(FP)
-	MOVL CX, ecx+16(FP)
-	MOVL DX, edx+20(FP)
-	RET
+// The body of gateAVX512 on 16 lanes: Z0 = x + bias in, Z3 = result out.
+#define GATE512 \
+	VMULPS  Z15, Z0, Z0; \
+	VMINPS  Z12, Z0, Z0; \
+	VMAXPS  Z11, Z0, Z0; \
+	VMULPS  Z10, Z0, Z1; \
+	VRNDSCALEPS $0, Z1, Z1; \
+	VCVTPS2DQ Z1, Z2; \
+	VFNMADD231PS Z9, Z1, Z0; \
+	VFNMADD231PS Z8, Z1, Z0; \
+	VBROADCASTSS expPoly<>+0(SB), Z3; \
+	VFMADD213PS.BCST expPoly<>+32(SB), Z0, Z3; \
+	VFMADD213PS.BCST expPoly<>+64(SB), Z0, Z3; \
+	VFMADD213PS.BCST expPoly<>+96(SB), Z0, Z3; \
+	VFMADD213PS.BCST expPoly<>+128(SB), Z0, Z3; \
+	VFMADD213PS.BCST expPoly<>+160(SB), Z0, Z3; \
+	VMULPS  Z0, Z0, Z4; \
+	VFMADD213PS Z0, Z4, Z3; \
+	VADDPS  Z7, Z3, Z3; \
+	VPADDD  Z6, Z2, Z2; \
+	VPSLLD  $23, Z2, Z2; \
+	VMULPS  Z2, Z3, Z3; \
+	VADDPS  Z7, Z3, Z3; \
+	VDIVPS  Z3, Z14, Z3; \
+	VADDPS  Z13, Z3, Z3
 
-// func xgetbv() (eax, edx uint32)
-TEXT ·xgetbv(SB), NOSPLIT, $0-8
-	MOVL $0, CX
-	XGETBV
-	MOVL AX, eax+0(FP)
-	MOVL DX, edx+4(FP)
+// func gateAVX512(dst, x, bias []float32, negScale, mul, add float32)
+//
+// gateAVX2 on 16 lanes for all of dst: the last len(dst) mod 16 elements
+// go through masked loads and stores, which touch nothing past the end.
+TEXT ·gateAVX512(SB), NOSPLIT, $0-84
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ x_base+24(FP), SI
+	MOVQ bias_base+48(FP), BX
+	VBROADCASTSS negScale+72(FP), Z15
+	VBROADCASTSS mul+76(FP), Z14
+	VBROADCASTSS add+80(FP), Z13
+	MOVL $0x42b00000, AX
+	VPBROADCASTD AX, Z12
+	MOVL $0xc2ae0000, AX
+	VPBROADCASTD AX, Z11
+	MOVL $0x3fb8aa3b, AX
+	VPBROADCASTD AX, Z10
+	MOVL $0x3f318000, AX
+	VPBROADCASTD AX, Z9
+	MOVL $0xb95e8083, AX
+	VPBROADCASTD AX, Z8
+	MOVL $0x3f800000, AX
+	VPBROADCASTD AX, Z7
+	MOVL $127, AX
+	VPBROADCASTD AX, Z6
+	CMPQ CX, $16
+	JLT  tail512
+
+loop512:
+	VMOVUPS (SI), Z0
+	VADDPS  (BX), Z0, Z0
+	GATE512
+	VMOVUPS Z3, (DI)
+	ADDQ $64, SI
+	ADDQ $64, BX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE  loop512
+
+tail512:
+	TESTQ CX, CX
+	JZ    done512
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z (BX), K1, Z5
+	VADDPS  Z5, Z0, Z0
+	GATE512
+	VMOVUPS Z3, K1, (DI)
+
+done512:
+	VZEROUPPER
 	RET

@@ -338,7 +338,7 @@ func (l *LSTM[F]) packRecurrent(trans bool, k, n int, whh []F) bool {
 	if unsafe.Sizeof(whh[0]) != 4 || !goKernel() {
 		return false
 	}
-	l.whh.pack(trans, k, n, as32(whh), l.hidden)
+	l.whh.pack(simd, trans, k, n, as32(whh), l.hidden)
 	return true
 }
 
@@ -465,7 +465,7 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 	gemmWith(&l.ws, true, false, G, H, B*S, 1, l.z, G, l.hs, H, 1, dWhh, H)
 	if dx != nil {
 		if packed { // pack Wih once for the B products
-			l.ws.b.pack(false, G, in, as32(w.Wih), in)
+			l.ws.b.pack(simd, false, G, in, as32(w.Wih), in)
 		}
 		for b := 0; b < B; b++ {
 			if packed {
