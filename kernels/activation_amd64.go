@@ -16,14 +16,14 @@ func gateAVX512(dst, x, bias []float32, negScale, mul, add float32)
 func sgemmKernel6x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int)
 
 // sgemmKernel8x32 sets or adds alpha times the product of an 8×k panel of
-// A, element (i, p) at a[i*rsa+p*csa], and a packed k×32 panel of B to
-// the first rows rows of an 8×32 block of C whose rows are ldc floats
-// apart, in the columns whose bit is set in mask.
+// A, element (i, p) at a[i*rsa+p*csa], and a k×32 panel of B, rows ldb
+// apart, to the first rows rows of an 8×32 block of C whose rows are ldc
+// floats apart, in the columns whose bit is set in mask.
 //
 //go:noescape
-func sgemmKernel8x32(k int, a *float32, rsa, csa int, b, c *float32, ldc, rows int, mask uint32, alpha float32, acc bool)
+func sgemmKernel8x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc, rows int, mask uint32, alpha float32, acc bool)
 
-// sgemmKernel8x16 is sgemmKernel8x32 for a packed k×16 panel of B.
+// sgemmKernel8x16 is sgemmKernel8x32 for a k×16 panel of B.
 //
 //go:noescape
-func sgemmKernel8x16(k int, a *float32, rsa, csa int, b, c *float32, ldc, rows int, mask uint32, alpha float32, acc bool)
+func sgemmKernel8x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc, rows int, mask uint32, alpha float32, acc bool)

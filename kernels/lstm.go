@@ -56,8 +56,8 @@ type LSTM[F Float] struct {
 	// number of rows each step of a chunk computes.
 	order, last, active []int
 
-	// With the Go micro-kernel, the recurrent weights are packed once per
-	// pass rather than once per step.
+	// With the Go micro-kernels, the recurrent weights are prepared once
+	// per pass rather than once per step.
 	whh packedB
 	ws  gemmWorkspace
 }
@@ -332,13 +332,13 @@ func (l *LSTM[F]) activeRows(mask []F, t, T int) int {
 	return 0
 }
 
-// packRecurrent packs op(Whh), k×n, for the per-step products when they
-// run on the Go micro-kernel, and says whether they do.
+// packRecurrent prepares op(Whh), k×n, once for the per-step products
+// when they run on the Go micro-kernels, and says whether they do.
 func (l *LSTM[F]) packRecurrent(trans bool, k, n int, whh []F) bool {
 	if unsafe.Sizeof(whh[0]) != 4 || !goKernel() {
 		return false
 	}
-	l.whh.pack(simd, trans, k, n, as32(whh), l.hidden)
+	l.whh.prepare(simd, trans, k, n, as32(whh), l.hidden)
 	return true
 }
 
@@ -464,8 +464,8 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 	gemmWith(&l.ws, true, false, G, in, B*S, 1, l.z, G, l.x, in, 1, dWih, in)
 	gemmWith(&l.ws, true, false, G, H, B*S, 1, l.z, G, l.hs, H, 1, dWhh, H)
 	if dx != nil {
-		if packed { // pack Wih once for the B products
-			l.ws.b.pack(simd, false, G, in, as32(w.Wih), in)
+		if packed { // prepare Wih once for the B products
+			l.ws.b.prepare(simd, false, G, in, as32(w.Wih), in)
 		}
 		for b := 0; b < B; b++ {
 			if packed {

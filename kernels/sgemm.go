@@ -29,16 +29,33 @@ func gemmNR(level simdLevel) int {
 	return avx2NR
 }
 
-// packedB is op(B) packed for a micro-kernel: for each block of gemmKC
-// rows of op(B), its columns in strips of nr, each strip kb rows of its
-// width, zero-padded past n. Every strip is nr wide except, for the
-// AVX-512 kernel, a last one of 16 columns or fewer, which is 16 wide.
-// The kernel that runs a product is the one the strips fit.
+// packedB is op(B) prepared for a micro-kernel. Packed, it holds for each
+// block of gemmKC rows of op(B) its columns in strips of nr, each strip
+// kb rows of its width, zero-padded past n. Every strip is nr wide
+// except, for the AVX-512 kernel, a last one of 16 columns or fewer,
+// which is 16 wide. The kernel that runs a product is the one the strips
+// fit. The AVX-512 kernels, whose masked loads stop at n, also read an
+// op(B) = B in place: then src is the caller's B, ld its row stride.
 type packedB struct {
 	k, n  int
 	nr    int // avx2NR or avx512NR
 	width int // the sum of the strip widths
 	data  []float32
+	src   []float32 // B read in place, or nil
+	ld    int       // src's row stride
+}
+
+// prepare makes op(B), k×n, from b with row stride ldb ready for the
+// kernel of level: B itself on AVX-512, a packed copy otherwise. A
+// prepared B that reads the caller's b is valid while b is unchanged.
+func (pb *packedB) prepare(level simdLevel, transB bool, k, n int, b []float32, ldb int) {
+	if level != simdAVX512 || transB {
+		pb.pack(level, transB, k, n, b, ldb)
+		return
+	}
+	_ = b[(k-1)*ldb+n-1] // B is as large as its shape says
+	pb.k, pb.n, pb.nr = k, n, avx512NR
+	pb.src, pb.ld = b, ldb
 }
 
 // stripWidth returns the width of the strip starting at column j0 of an
@@ -55,6 +72,7 @@ func stripWidth(nr, n, j0 int) int {
 func (pb *packedB) pack(level simdLevel, transB bool, k, n int, b []float32, ldb int) {
 	nr := gemmNR(level)
 	pb.k, pb.n, pb.nr = k, n, nr
+	pb.src, pb.ld = nil, 0
 	pb.width = 0
 	for j0 := 0; j0 < n; j0 += nr {
 		pb.width += stripWidth(nr, n, j0)
@@ -115,8 +133,9 @@ func (ws *gemmWorkspace) gemm(transA, transB bool, m, n, k int, alpha float32, a
 	if m <= 0 || n <= 0 {
 		return
 	}
-	ws.b.pack(simd, transB, k, n, b, ldb)
+	ws.b.prepare(simd, transB, k, n, b, ldb)
 	sgemmPacked(ws, transA, m, alpha, a, lda, &ws.b, beta, c, ldc)
+	ws.b.src = nil // keep no reference to the caller's B
 }
 
 // gemmWith is Gemm that, on the micro-kernel, takes its scratch from ws
@@ -229,7 +248,10 @@ func sgemmPacked512(ws *gemmWorkspace, transA bool, m int, alpha float32, a []fl
 	full := m - m%mr // rows in full panels; the rest are packed once per block
 	for pc := 0; pc < k; pc += gemmKC {
 		kb := min(gemmKC, k-pc)
-		block := pb.data[pc*pb.width:]
+		var block []float32
+		if pb.src == nil {
+			block = pb.data[pc*pb.width:]
+		}
 		var edge *float32
 		if full < m {
 			edge, _, _ = ws.panelA(transA, a, lda, full, pc, m-full, kb, mr, 1)
@@ -241,11 +263,19 @@ func sgemmPacked512(ws *gemmWorkspace, transA bool, m int, alpha float32, a []fl
 			}
 			rows, cols := min(mr, m-i0), min(nr, n-j0)
 			mask := uint32(uint64(1)<<cols - 1)
-			bp, cp := &block[j0*kb], &c[i0*ldc+j0]
-			if stripWidth(nr, n, j0) == 16 {
-				sgemmKernel8x16(kb, ap, rs, cs, bp, cp, ldc, rows, mask, alpha, acc)
+			w := stripWidth(nr, n, j0)
+			var bp *float32
+			ldb := w
+			if pb.src != nil {
+				bp, ldb = &pb.src[pc*pb.ld+j0], pb.ld
 			} else {
-				sgemmKernel8x32(kb, ap, rs, cs, bp, cp, ldc, rows, mask, alpha, acc)
+				bp = &block[j0*kb]
+			}
+			cp := &c[i0*ldc+j0]
+			if w == 16 {
+				sgemmKernel8x16(kb, ap, rs, cs, bp, ldb, cp, ldc, rows, mask, alpha, acc)
+			} else {
+				sgemmKernel8x32(kb, ap, rs, cs, bp, ldb, cp, ldc, rows, mask, alpha, acc)
 			}
 		}
 		if m <= jOuterRows {

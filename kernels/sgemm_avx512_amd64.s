@@ -7,7 +7,8 @@
 //   R8  A's row 0 at the current step, R9 its row 5
 //   R10 bytes between rows of A, R11 three times that
 //   R12 bytes between steps of k in A
-//   BX  the packed strip of B, DI C's row, DX bytes between rows of C
+//   BX  B's row at the current step, R13 bytes between its rows
+//   DI  C's row, DX bytes between rows of C
 //   SI  rows to store, K1 and K2 the column masks of the two halves
 //   Z31 alpha, Z30 and Z29 B's row, Z28 the broadcast of A
 
@@ -27,20 +28,22 @@
 	MOVQ rsa+16(FP), R10; \
 	MOVQ csa+24(FP), R12; \
 	MOVQ b+32(FP), BX; \
-	MOVQ c+40(FP), DI; \
-	MOVQ ldc+48(FP), DX; \
-	MOVQ rows+56(FP), SI; \
+	MOVQ ldb+40(FP), R13; \
+	MOVQ c+48(FP), DI; \
+	MOVQ ldc+56(FP), DX; \
+	MOVQ rows+64(FP), SI; \
+	SHLQ $2, R13; \
 	SHLQ $2, R10; \
 	SHLQ $2, R12; \
 	SHLQ $2, DX; \
 	LEAQ (R10)(R10*2), R11; \
 	LEAQ (R8)(R10*4), R9; \
 	ADDQ R10, R9; \
-	MOVL mask+64(FP), AX; \
+	MOVL mask+72(FP), AX; \
 	KMOVW AX, K1; \
 	SHRL $16, AX; \
 	KMOVW AX, K2; \
-	VBROADCASTSS alpha+68(FP), Z31
+	VBROADCASTSS alpha+76(FP), Z31
 
 // One row of the 8×32 kernel's step: Z(lo) and Z(hi) += A[r]·B.
 #define FMA32(addr, lo, hi) \
@@ -69,15 +72,16 @@
 	JZ   done; \
 	ADDQ DX, DI
 
-// func sgemmKernel8x32(k int, a *float32, rsa, csa int, b, c *float32, ldc, rows int, mask uint32, alpha float32, acc bool)
+// func sgemmKernel8x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc, rows int, mask uint32, alpha float32, acc bool)
 //
 // C[rows×32] = alpha·A·B (+ C when acc) for the first rows <= 8 rows of
 // C and the columns whose bit is set in mask. A is 8×k with element
-// (i, p) at a[i*rsa + p*csa] (all eight rows readable); B is packed as k
-// rows of 32 (b[p*32+j]); C's rows are ldc floats apart. Sixteen
-// accumulators, eight broadcasts of A and two loads of B per step of k.
-// The masked loads and stores touch no column outside mask.
-TEXT ·sgemmKernel8x32(SB), NOSPLIT, $0-73
+// (i, p) at a[i*rsa + p*csa] (all eight rows readable); B is k×32 with
+// rows ldb floats apart (packed: 32); C's rows are ldc floats apart.
+// Sixteen accumulators, eight broadcasts of A and two loads of B per step
+// of k. The masked loads and stores of B and C touch no column outside
+// mask.
+TEXT ·sgemmKernel8x32(SB), NOSPLIT, $0-81
 	PROLOGUE
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -99,8 +103,8 @@ TEXT ·sgemmKernel8x32(SB), NOSPLIT, $0-73
 	JZ    store32
 
 loop32:
-	VMOVUPS (BX), Z30
-	VMOVUPS 64(BX), Z29
+	VMOVUPS.Z (BX), K1, Z30
+	VMOVUPS.Z 64(BX), K2, Z29
 	FMA32(A0, Z0, Z1)
 	FMA32(A1, Z2, Z3)
 	FMA32(A2, Z4, Z5)
@@ -111,12 +115,12 @@ loop32:
 	FMA32(A7, Z14, Z15)
 	ADDQ R12, R8
 	ADDQ R12, R9
-	ADDQ $128, BX
+	ADDQ R13, BX
 	DECQ CX
 	JNZ  loop32
 
 store32:
-	CMPB acc+72(FP), $0
+	CMPB acc+80(FP), $0
 	JEQ  set32
 	ADD32(Z0, Z1)
 	ADD32(Z2, Z3)
@@ -166,12 +170,12 @@ done:
 	JZ   done16; \
 	ADDQ DX, DI
 
-// func sgemmKernel8x16(k int, a *float32, rsa, csa int, b, c *float32, ldc, rows int, mask uint32, alpha float32, acc bool)
+// func sgemmKernel8x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc, rows int, mask uint32, alpha float32, acc bool)
 //
-// sgemmKernel8x32 for a strip of B packed 16 wide (b[p*16+j]), the last
+// sgemmKernel8x32 for a strip of B 16 wide (packed: ldb 16), the last
 // strip of a product whose width leaves 16 columns or fewer; mask's low
 // 16 bits choose the columns.
-TEXT ·sgemmKernel8x16(SB), NOSPLIT, $0-73
+TEXT ·sgemmKernel8x16(SB), NOSPLIT, $0-81
 	PROLOGUE
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -193,7 +197,7 @@ TEXT ·sgemmKernel8x16(SB), NOSPLIT, $0-73
 	JLT  tail16
 
 loop16:
-	VMOVUPS (BX), Z30
+	VMOVUPS.Z (BX), K1, Z30
 	FMA16(A0, Z0)
 	FMA16(A1, Z1)
 	FMA16(A2, Z2)
@@ -204,7 +208,7 @@ loop16:
 	FMA16(A7, Z7)
 	ADDQ R12, R8
 	ADDQ R12, R9
-	VMOVUPS 64(BX), Z30
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
 	FMA16(A0, Z8)
 	FMA16(A1, Z9)
 	FMA16(A2, Z10)
@@ -215,7 +219,7 @@ loop16:
 	FMA16(A7, Z15)
 	ADDQ R12, R8
 	ADDQ R12, R9
-	ADDQ $128, BX
+	LEAQ (BX)(R13*2), BX
 	SUBQ $2, CX
 	CMPQ CX, $2
 	JGE  loop16
@@ -223,7 +227,7 @@ loop16:
 tail16:
 	TESTQ CX, CX
 	JZ    store16
-	VMOVUPS (BX), Z30
+	VMOVUPS.Z (BX), K1, Z30
 	FMA16(A0, Z0)
 	FMA16(A1, Z1)
 	FMA16(A2, Z2)
@@ -234,7 +238,7 @@ tail16:
 	FMA16(A7, Z7)
 
 store16:
-	CMPB acc+72(FP), $0
+	CMPB acc+80(FP), $0
 	JEQ  set16
 	ADD16(Z0, Z8)
 	ADD16(Z1, Z9)
