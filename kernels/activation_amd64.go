@@ -27,3 +27,15 @@ func sgemmKernel8x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *fl
 //
 //go:noescape
 func sgemmKernel8x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc, rows int, mask uint32, alpha float32, acc bool)
+
+// cellForwardAVX512 is cellForward32 on n units, 16 at a time: z holds
+// 4n values, bias 4n, the others n; c may be cPrev.
+//
+//go:noescape
+func cellForwardAVX512(z, bias, cPrev, c, tc, h *float32, n int)
+
+// cellBackwardAVX512 is cellBackward for float32 on n units, 16 at a
+// time: z holds 4n values, the others n.
+//
+//go:noescape
+func cellBackwardAVX512(z, d, dh, dc, cPrev, tc *float32, n int)

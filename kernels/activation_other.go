@@ -16,3 +16,7 @@ func sgemmKernel8x32(k int, a *float32, rsa, csa int, b *float32, ldb int, c *fl
 
 func sgemmKernel8x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc, rows int, mask uint32, alpha float32, acc bool) {
 }
+
+func cellForwardAVX512(z, bias, cPrev, c, tc, h *float32, n int) {}
+
+func cellBackwardAVX512(z, d, dh, dc, cPrev, tc *float32, n int) {}

@@ -106,7 +106,7 @@ func TestLSTMInferReusesBuffers(t *testing.T) {
 }
 
 func BenchmarkLSTMInfer(b *testing.B) {
-	b.Run(BLAS(), func(b *testing.B) {
+	benchLevels(b, func(b *testing.B) {
 		l, w, x, mask, out, _, _, _, _ := benchLSTM(b)
 		for b.Loop() {
 			l.Infer(w, x, mask, 32, 100, false, out, 128)

@@ -367,10 +367,16 @@ func cellForward[F Float](z, bias, cPrev, c, tc, h, zeros []F) {
 	}
 }
 
-// cellForward32 is cellForward in float32 with the activations done a
-// vector at a time by gates32.
+// cellForward32 is cellForward in float32: on AVX-512 one pass of the
+// assembly kernel, otherwise the activations a vector at a time by
+// gates32 and the products in Go.
 func cellForward32(z, bias, cPrev, c, tc, h, zeros []float32) {
 	H := len(c)
+	if simd == simdAVX512 && H > 0 {
+		z, bias, cPrev, tc, h = z[:4*H], bias[:4*H], cPrev[:H], tc[:H], h[:H]
+		cellForwardAVX512(&z[0], &bias[0], &cPrev[0], &c[0], &tc[0], &h[0], H)
+		return
+	}
 	gates32(z[:2*H], z[:2*H], bias[:2*H], -1, 1, 0)           // i, f
 	gates32(z[2*H:3*H], z[2*H:3*H], bias[2*H:3*H], -2, 2, -1) // g
 	gates32(z[3*H:4*H], z[3*H:4*H], bias[3*H:4*H], -1, 1, 0)  // o
@@ -477,6 +483,9 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 	}
 }
 
+// f32p views a pointer to a 4-byte Float as *float32.
+func f32p[F Float](p *F) *float32 { return (*float32)(unsafe.Pointer(p)) }
+
 // cellBackward turns one row's gate values z into the gradients of the
 // gate pre-activations, given the gradient d of the step's output, the
 // gradients dh and dc reaching its new state from later steps, the cell
@@ -485,6 +494,11 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 // recurrent product to fill.
 func cellBackward[F Float](z, d, dh, dc, cPrev, tc []F) {
 	H := len(dh)
+	if unsafe.Sizeof(z[0]) == 4 && simd == simdAVX512 && H > 0 {
+		z, d, dc, cPrev, tc = z[:4*H], d[:H], dc[:H], cPrev[:H], tc[:H]
+		cellBackwardAVX512(f32p(&z[0]), f32p(&d[0]), f32p(&dh[0]), f32p(&dc[0]), f32p(&cPrev[0]), f32p(&tc[0]), H)
+		return
+	}
 	zi, zf, zg, zo := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:4*H]
 	d, dc, cPrev, tc = d[:H], dc[:H], cPrev[:H], tc[:H]
 	for j := range dh {

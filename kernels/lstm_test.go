@@ -425,8 +425,10 @@ func benchLSTM(b *testing.B) (l *LSTM[float32], w *LSTMWeights[float32], x, mask
 	return new(LSTM[float32]), w, x, mask, out, dx, gih, ghh, gb
 }
 
+// BenchmarkLSTMForward and BenchmarkLSTMBackward time one direction at
+// the reference model's sizes on each level this machine has.
 func BenchmarkLSTMForward(b *testing.B) {
-	b.Run(BLAS(), func(b *testing.B) {
+	benchLevels(b, func(b *testing.B) {
 		l, w, x, mask, out, _, _, _, _ := benchLSTM(b)
 		for b.Loop() {
 			l.Forward(w, x, mask, 32, 100, false, out, 128)
@@ -435,7 +437,7 @@ func BenchmarkLSTMForward(b *testing.B) {
 }
 
 func BenchmarkLSTMBackward(b *testing.B) {
-	b.Run(BLAS(), func(b *testing.B) {
+	benchLevels(b, func(b *testing.B) {
 		l, w, x, mask, out, dx, gih, ghh, gb := benchLSTM(b)
 		for b.Loop() {
 			b.StopTimer()
@@ -444,4 +446,15 @@ func BenchmarkLSTMBackward(b *testing.B) {
 			l.Backward(w, out, 128, dx, gih, ghh, gb)
 		}
 	})
+}
+
+// benchLevels runs f as a sub-benchmark named after BLAS for each level of
+// the float32 kernels this machine has.
+func benchLevels(b *testing.B, f func(b *testing.B)) {
+	saved := simd
+	defer func() { simd = saved }()
+	for level := saved; level >= simdNone; level-- {
+		simd = level
+		b.Run(BLAS(), f)
+	}
 }
