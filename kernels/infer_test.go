@@ -108,9 +108,13 @@ func TestLSTMInferReusesBuffers(t *testing.T) {
 func BenchmarkLSTMInfer(b *testing.B) {
 	benchLevels(b, func(b *testing.B) {
 		l, w, x, mask, out, _, _, _, _ := benchLSTM(b)
+		var cpu cpuClock
+		cpu.Start()
 		for b.Loop() {
 			l.Infer(w, x, mask, 32, 100, false, out, 128)
 		}
+		cpu.Stop()
+		cpu.Report(b)
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -430,31 +431,45 @@ func benchLSTM(b *testing.B) (l *LSTM[float32], w *LSTMWeights[float32], x, mask
 func BenchmarkLSTMForward(b *testing.B) {
 	benchLevels(b, func(b *testing.B) {
 		l, w, x, mask, out, _, _, _, _ := benchLSTM(b)
+		var cpu cpuClock
+		cpu.Start()
 		for b.Loop() {
 			l.Forward(w, x, mask, 32, 100, false, out, 128)
 		}
+		cpu.Stop()
+		cpu.Report(b)
 	})
 }
 
 func BenchmarkLSTMBackward(b *testing.B) {
 	benchLevels(b, func(b *testing.B) {
 		l, w, x, mask, out, dx, gih, ghh, gb := benchLSTM(b)
+		var cpu cpuClock
 		for b.Loop() {
 			b.StopTimer()
 			l.Forward(w, x, mask, 32, 100, false, out, 128)
 			b.StartTimer()
+			cpu.Start()
 			l.Backward(w, out, 128, dx, gih, ghh, gb)
+			cpu.Stop()
 		}
+		cpu.Report(b)
 	})
 }
 
 // benchLevels runs f as a sub-benchmark named after BLAS for each level of
 // the float32 kernels this machine has.
+// Each stays on one thread, whose CPU time cpuClock reads (gonum's
+// products spread over goroutines: they report wall time only).
 func benchLevels(b *testing.B, f func(b *testing.B)) {
 	saved := simd
 	defer func() { simd = saved }()
 	for level := saved; level >= simdNone; level-- {
 		simd = level
-		b.Run(BLAS(), f)
+		b.Run(BLAS(), func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			f(b)
+		})
 	}
 }
