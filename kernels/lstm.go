@@ -51,6 +51,7 @@ type LSTM[F Float] struct {
 	dh    []F // [B, H] gradient reaching the carried hidden state
 	dc    []F // [B, H] gradient reaching the carried cell state
 	zeros []F // [H] zeros, a bias for activations that have none
+	ones  []F // [B·(T+1)] ones: dBias is onesᵀ·dz
 
 	// Infer's row order, the time of each row's last real token, and the
 	// number of rows each step of a chunk computes.
@@ -460,13 +461,13 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 		clear(l.z[(b*S+spare)*G : (b*S+spare+1)*G])
 	}
 
-	for r := 0; r < B*S; r++ {
-		row := l.z[r*G : (r+1)*G]
-		db := dBias[:G]
-		for j, v := range row {
-			db[j] += v
-		}
+	// dBias += the column sums of the gate gradients, as a product on the
+	// vector kernels rather than a scalar loop.
+	l.ones = grow(l.ones, B*S)
+	for i := range l.ones {
+		l.ones[i] = 1
 	}
+	gemmWith(&l.ws, false, false, 1, G, B*S, 1, l.ones, B*S, l.z, G, 1, dBias, G)
 	gemmWith(&l.ws, true, false, G, in, B*S, 1, l.z, G, l.x, in, 1, dWih, in)
 	gemmWith(&l.ws, true, false, G, H, B*S, 1, l.z, G, l.hs, H, 1, dWhh, H)
 	if dx != nil {
