@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/classify/classify/layers"
+	"gorgonia.org/tensor"
 )
 
 // SparseOptimizer updates a table from the gradient of the rows one batch
@@ -57,7 +58,8 @@ func sgdRows[F float32 | float64](w []F, g *layers.SparseGrad, lr F, dim int) er
 //	w_r -= lr·sqrt(1-b2^t)/(1-b1^t) · m_r / (sqrt(v_r) + eps)
 //
 // t counting the steps taken on the table, used rows or not. It keeps two
-// moments per row of the table: twice the table's memory.
+// moments per value of the table, in the table's element type: twice the
+// table's memory.
 type SparseAdam struct {
 	LR, Beta1, Beta2, Eps float64
 
@@ -65,7 +67,7 @@ type SparseAdam struct {
 }
 
 type sparseAdamState struct {
-	m, v []float64
+	m, v any // []float32 or []float64, as the table
 	step int
 }
 
@@ -83,7 +85,13 @@ func (o *SparseAdam) Step(p *layers.Param, g *layers.SparseGrad, _ float64) erro
 	st := o.state[p]
 	n := p.Value.Shape().TotalSize()
 	if st == nil {
-		st = &sparseAdamState{m: make([]float64, n), v: make([]float64, n)}
+		st = &sparseAdamState{}
+		switch p.Value.Dtype() {
+		case tensor.Float32:
+			st.m, st.v = make([]float32, n), make([]float32, n)
+		case tensor.Float64:
+			st.m, st.v = make([]float64, n), make([]float64, n)
+		}
 		o.state[p] = st
 	}
 	dim := p.Value.Shape()[1]
@@ -92,29 +100,27 @@ func (o *SparseAdam) Step(p *layers.Param, g *layers.SparseGrad, _ float64) erro
 	stepSize := o.LR * math.Sqrt(1-math.Pow(o.Beta2, t)) / (1 - math.Pow(o.Beta1, t))
 	switch w := p.Value.Data().(type) {
 	case []float32:
-		return adamRows(w, g, st, o, stepSize, dim)
+		return adamRows(w, g, st.m.([]float32), st.v.([]float32), o, stepSize, dim)
 	case []float64:
-		return adamRows(w, g, st, o, stepSize, dim)
+		return adamRows(w, g, st.m.([]float64), st.v.([]float64), o, stepSize, dim)
 	}
 	return fmt.Errorf("sparse adam: %s of type %v, want float32 or float64", p.Name, p.Value.Dtype())
 }
 
-func adamRows[F float32 | float64](w []F, g *layers.SparseGrad, st *sparseAdamState, o *SparseAdam, stepSize float64, dim int) error {
+func adamRows[F float32 | float64](w []F, g *layers.SparseGrad, m, v []F, o *SparseAdam, stepSize float64, dim int) error {
 	vals, ok := g.Values.Data().([]F)
 	if !ok || len(vals) < len(g.Rows)*dim {
 		return fmt.Errorf("sparse adam: gradient of type %v and shape %v for %d rows of %d", g.Values.Dtype(), g.Values.Shape(), len(g.Rows), dim)
 	}
-	b1, b2 := o.Beta1, o.Beta2
+	b1, b2, eps, step := F(o.Beta1), F(o.Beta2), F(o.Eps), F(stepSize)
 	for k, r := range g.Rows {
 		gr := vals[k*dim : (k+1)*dim]
-		for j := range gr {
+		for j, gj := range gr {
 			i := r*dim + j
-			gj := float64(gr[j])
-			st.m[i] = b1*st.m[i] + (1-b1)*gj
-			st.v[i] = b2*st.v[i] + (1-b2)*gj*gj
-			w[i] -= F(stepSize * st.m[i] / (math.Sqrt(st.v[i]) + o.Eps))
+			m[i] = b1*m[i] + (1-b1)*gj
+			v[i] = b2*v[i] + (1-b2)*gj*gj
+			w[i] -= step * m[i] / (F(math.Sqrt(float64(v[i]))) + eps)
 		}
 	}
 	return nil
 }
-
