@@ -18,7 +18,7 @@ import (
 func bagOfEmbeddings(vocab, dim int, seed int64) *Sequential {
 	rng := rand.New(rand.NewSource(seed))
 	emb := layers.NewEmbedding(layers.RandomEmbedding(vocab, dim, tensor.Float32, rng), true)
-	return NewSequential("bag", 8, emb, layers.NewPooling(layers.PoolMean), layers.NewDense(dim, 1, layers.Linear, tensor.Float32, rng))
+	return NewSequential("bag", 8, nil, emb, layers.NewPooling(layers.PoolMean), layers.NewDense(dim, 1, layers.Linear, tensor.Float32, rng))
 }
 
 // toyTask labels a sequence 1 when it holds more 2s than 3s; 4 and 5 are
@@ -85,7 +85,7 @@ func TestSequentialPredictByHand(t *testing.T) {
 	}
 	for i, tt := range tests {
 		want := 1 / (1 + math.Exp(-tt.want))
-		if got := float64(probs[i]); math.Abs(got-want) > 1e-6 {
+		if got := float64(probs[i][1]); math.Abs(got-want) > 1e-6 {
 			t.Errorf("Predict(%v) = %.7f, want sigmoid(%g) = %.7f", tt.seq, got, tt.want, want)
 		}
 	}
@@ -106,7 +106,7 @@ func TestSequentialRepeatedLayers(t *testing.T) {
 	identity, double := []float32{1, 0, 0, 1}, []float32{2, 0, 0, 2}
 	zeros2, out, outBias := []float32{0, 0}, []float32{1, 1}, []float32{0}
 
-	distinct := NewSequential("distinct", 4, newEmbedding(), layers.NewPooling(layers.PoolMean), newDense(2, 2), newDense(2, 2), newDense(2, 1))
+	distinct := NewSequential("distinct", 4, nil, newEmbedding(), layers.NewPooling(layers.PoolMean), newDense(2, 2), newDense(2, 2), newDense(2, 1))
 	setWeights(t, distinct, []float32{0, 0, 0, 0, 1, 1}, identity, zeros2, double, zeros2, out, outBias)
 	var names []string
 	for _, p := range distinct.Params() {
@@ -120,7 +120,7 @@ func TestSequentialRepeatedLayers(t *testing.T) {
 	}
 
 	shared := newDense(2, 2)
-	twice := NewSequential("twice", 4, newEmbedding(), layers.NewPooling(layers.PoolMean), shared, shared, newDense(2, 1))
+	twice := NewSequential("twice", 4, nil, newEmbedding(), layers.NewPooling(layers.PoolMean), shared, shared, newDense(2, 1))
 	setWeights(t, twice, []float32{0, 0, 0, 0, 1, 1}, double, zeros2, out, outBias)
 
 	tests := []struct {
@@ -208,7 +208,7 @@ func TestSequentialLearnsToyTask(t *testing.T) {
 	}
 	right := 0
 	for i, p := range probs {
-		if (p > 0.5) == (testY[i] == 1) {
+		if (p[1] > 0.5) == (testY[i] == 1) {
 			right++
 		}
 	}
@@ -252,7 +252,7 @@ func TestSequentialValidationSplit(t *testing.T) {
 
 func TestSequentialErrors(t *testing.T) {
 	x, y := toyTask(20, 1)
-	wide := NewSequential("wide", 8,
+	wide := NewSequential("wide", 8, nil,
 		layers.NewEmbedding(layers.RandomEmbedding(6, 3, tensor.Float32, rand.New(rand.NewSource(1))), false),
 		layers.NewPooling(layers.PoolMean), layers.NewDense(3, 2, layers.Linear, tensor.Float32, rand.New(rand.NewSource(1))))
 	compiled := bagOfEmbeddings(6, 3, 1)
@@ -264,10 +264,10 @@ func TestSequentialErrors(t *testing.T) {
 		run  func() error
 		want string
 	}{
-		{"two logits a row", func() error { _, err := wide.Predict(x); return err }, "want one logit per row"},
+		{"two logits a row", func() error { _, err := wide.Predict(x); return err }, "want 1 logits per row for the binary head"},
 		{"id beyond the embedding", func() error { _, err := compiled.Predict([][]int{{2, 6}}); return err }, "token id 6 out of the vocabulary [0, 6)"},
 		{"longer than max_len", func() error { _, err := compiled.Predict([][]int{make([]int, 9)}); return err }, "longer than max_len 8"},
-		{"no layers", func() error { _, err := NewSequential("empty", 8).Predict(x); return err }, "empty: no layers"},
+		{"no layers", func() error { _, err := NewSequential("empty", 8, nil).Predict(x); return err }, "empty: no layers"},
 		{"split and data", func() error {
 			_, err := compiled.Fit(x, y, FitConfig{ValidationSplit: 0.5, ValidationX: x, ValidationY: y})
 			return err
