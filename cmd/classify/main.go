@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"vectors train":     vectorsTrainCommand,
 		"vectors neighbors": vectorsNeighborsCommand,
 		"vectors analogy":   vectorsAnalogyCommand,
+		"version":           versionCommand,
 		"bench":             benchCommand,
 	}
 }
