@@ -102,8 +102,8 @@ func openAPIComponents() map[string]any {
 			"type":        "object",
 			"description": "one text's prediction, as classify predict --json prints it without \"text\"",
 			"properties": map[string]any{
-				"label": map[string]any{"description": "the predicted label"},
-				"score": num,
+				"label":  map[string]any{"description": "the predicted label"},
+				"score":  num,
 				"scores": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{"label": str, "score": num}}},
 			},
 		},
