@@ -152,7 +152,7 @@ func runTrain(e *env, o *trainOptions) error {
 	// vocabulary was built from the rest, so they are given apart.
 	newHistory, fitErr := model.Fit(trainSeqs, data.Labels(trainEx), models.FitConfig{
 		Config: train.Config{Epochs: o.epochs, InitialEpoch: len(history), BatchSize: o.batchSize, Shuffle: o.shuffle,
-			Seed: o.seed, Patience: o.patience, Progress: train.NewProgress(e.stdout, e.terminal), Context: ctx},
+			Seed: o.seed, Patience: o.patience, Progress: newProgress(e), Context: ctx},
 		ValidationX: valSeqs, ValidationY: data.Labels(valEx),
 	})
 	history = append(history, newHistory...)

@@ -72,7 +72,7 @@ func TestTrainEvalPredict(t *testing.T) {
 			t.Errorf("checkpoint lacks %s", f)
 		}
 	}
-	if !strings.Contains(stdout, "epoch 6/6") {
+	if !strings.Contains(stderr, "epoch 6/6") {
 		t.Errorf("train output lacks the plain epoch line:\n%s", stdout)
 	}
 	h, err := train.ReadHistory(filepath.Join(out, "history.json"))
