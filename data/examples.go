@@ -75,7 +75,7 @@ func (s *Store) Load(path string, opts LoadOptions) ([]Example, error) {
 		if err != nil {
 			return nil, err
 		}
-		return loadFolder(dir)
+		return s.Load(dir, opts)
 	}
 	if st.IsDir() {
 		return loadFolder(path)
