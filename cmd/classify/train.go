@@ -105,13 +105,18 @@ func runTrain(e *env, o *trainOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	if o.from != "" && !o.set["seed"] {
-		// Resume the run's split, shuffles and dropout masks.
+	if o.from != "" {
 		cfg, err := models.LoadConfig(o.from)
 		if err != nil {
 			return err
 		}
-		o.seed = cfg.Training.Seed
+		if !o.set["seed"] {
+			// Resume the run's split, shuffles and dropout masks.
+			o.seed = cfg.Training.Seed
+		}
+		// The checkpoint fixes the task: a multi-label one reads label
+		// fields as lists without --multi-label (which --from refuses).
+		o.multiLabel = cfg.Task == data.MultiLabel
 	}
 	var saveOpts []models.SaveOption
 	if o.overwrite {
