@@ -54,7 +54,7 @@ import json, statistics, sys
 runs = [json.loads(l) for f in sys.argv[1:] for l in open(f) if l.strip()]
 groups = {}
 for r in runs:
-    groups.setdefault((r["task"], r["tool"], r["flags"]), []).append(r)
+    groups.setdefault((r["task"], r["tool"], r["flags"].strip()), []).append(r)
 def stats(xs):
     sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
     return f"{statistics.mean(xs):.4f} | {sd:.4f} | {min(xs):.4f} | {max(xs):.4f}"
@@ -141,7 +141,7 @@ EOF
 }
 
 run_classify() { # task seed
-	local out=$W/train.txt flags="${cflags[*]} $extra"
+	local out=$W/train.txt flags="${cflags[*]}${extra:+ $extra}"
 	# shellcheck disable=SC2086 # extra is a list of words on purpose
 	if ! "$B" train --data "$train" --vectors "$vectors" --test "$test" --seed "$2" --out "$W/ck" \
 		"${cflags[@]}" $extra >"$out" 2>&1; then
