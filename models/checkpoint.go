@@ -125,7 +125,10 @@ func Save(dir string, ck *Checkpoint, extra func(tmp string) error, opts ...Save
 		cfg.FormatVersion = FormatVersion
 		sp := ck.Model.Spec()
 		if sp.Architecture == SequentialArchitecture {
-			return fmt.Errorf("model %s: a Sequential assembled layer by layer cannot be saved yet", ck.Model.Name)
+			var err error
+			if sp, err = ck.Model.sequentialSpec(); err != nil {
+				return err
+			}
 		}
 		cfg.Architecture, cfg.Model = sp.Architecture, sp.Config
 		h := ck.Model.Head()

@@ -92,7 +92,25 @@ func ExampleSequential() {
 
 	probs, _ := model.Predict(tok.EncodeAll([]string{"great and good", "a dull , bad mess"}, maxLen))
 	fmt.Printf("positive: %v, %v\n", probs[0][1] > 0.5, probs[1][1] > 0.5)
+
+	// Saved, it is a checkpoint like any other: classify predict, eval
+	// and serve take it, and so does LoadPredictor.
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	ckpt := filepath.Join(dir, "bow")
+	if err := models.Save(ckpt, &models.Checkpoint{Tokenizer: tok, Model: model}, nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, err := models.LoadPredictor(ckpt)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	preds, _ := p.Predict([]string{"great and good", "a dull , bad mess"})
+	fmt.Println(preds[0].Label, preds[1].Label)
 	// Output:
 	// 40 epochs, training accuracy 1.00
 	// positive: true, false
+	// pos neg
 }

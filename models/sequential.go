@@ -193,8 +193,17 @@ func (s *Sequential) reseed() {
 }
 
 // Spec says how the model was built: its architecture and configuration,
-// which a checkpoint stores to build it again.
-func (s *Sequential) Spec() Spec { return s.spec }
+// which a checkpoint stores to build it again. A Sequential assembled from
+// the layers is described layer by layer (its Config is nil when a layer
+// cannot be described: Save says which).
+func (s *Sequential) Spec() Spec {
+	if s.spec.Architecture == SequentialArchitecture {
+		if sp, err := s.sequentialSpec(); err == nil {
+			return sp
+		}
+	}
+	return s.spec
+}
 
 // Layers lists the layers in the order data flows through them.
 func (s *Sequential) Layers() []layers.Layer { return append([]layers.Layer(nil), s.layers...) }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"math/rand"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -294,6 +296,71 @@ func TestSequentialSummary(t *testing.T) {
 	for _, want := range []string{`Model: "bag"`, "embedding (Embedding)", "(None, 8, 3)", "dense (Dense)", "Total params: 22", "Trainable params: 22", "Non-trainable params: 0"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("Summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestSequentialSaveLoad saves a Sequential assembled from the layers,
+// with a repeated layer kind (dense, dense_1), a shared layer and every
+// kind a spec describes, and loads it to the same logits, to the bit.
+func TestSequentialSaveLoad(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	dt := tensor.Float32
+	fwd := layers.NewLSTM(6, 4, dt, rng, layers.ReturnSequences(true))
+	bwd := layers.NewLSTM(6, 4, dt, rng, layers.ReturnSequences(true), layers.GoBackwards())
+	hidden := layers.NewDense(8, 8, layers.Tanh, dt, rng)
+	head, _ := train.NewMultiClassHead([]string{"a", "b", "c"})
+	m := NewSequential("mine", 10, head,
+		layers.NewEmbedding(layers.RandomEmbedding(12, 6, dt, rng), true),
+		layers.NewLearnedEncoding(10, 6, dt, rng),
+		layers.NewRelativeAttention(6, 2, dt, rng),
+		layers.NewBidirectional(fwd, bwd, layers.MergeConcat),
+		layers.NewPooling(layers.PoolMax),
+		layers.NewDropout(0.2, rand.New(rand.NewSource(1))),
+		hidden, hidden,
+		layers.NewDense(8, 3, layers.Linear, dt, rng))
+	dir := filepath.Join(t.TempDir(), "ck")
+	if err := Save(dir, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Config.Architecture != SequentialArchitecture || ck.Model.Name != "mine" || len(ck.Model.Layers()) != 9 {
+		t.Fatalf("loaded %s model %q of %d layers, want sequential mine of 9", ck.Config.Architecture, ck.Model.Name, len(ck.Model.Layers()))
+	}
+	if l := ck.Model.Layers(); l[6] != l[7] {
+		t.Error("the shared dense layer was loaded as two layers")
+	}
+	want, _ := m.Logits(goldenSeqs)
+	got, err := ck.Model.Logits(goldenSeqs)
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("logits after save and load = %v, %v; want %v", got, err, want)
+	}
+	var names []string
+	for _, p := range ck.Model.Params() {
+		names = append(names, p.Name)
+	}
+	if !slices.Contains(names, "dense_1.weight") || !slices.Contains(names, "relpos.key_embedding") {
+		t.Errorf("loaded parameter names %v lack dense_1.weight or relpos.key_embedding", names)
+	}
+}
+
+// TestSequentialSpecRefuses checks that config.json's layers are checked
+// before anything is allocated.
+func TestSequentialSpecRefuses(t *testing.T) {
+	for _, tc := range []struct{ cfg, want string }{
+		{`{"name":"x","max_len":8,"layers":[{"kind":"embedding","name":"e","vocab":5000000,"dim":4096}]}`, "over the limit"},
+		{`{"name":"x","max_len":8,"layers":[{"kind":"wormhole","name":"w"}]}`, `kind "wormhole"`},
+		{`{"name":"x","max_len":8,"layers":[{"kind":"dense","name":"d","in":4,"out":1,"activation":"softmax"}]}`, `activation "softmax"`},
+		{`{"name":"x","max_len":8,"layers":[{"kind":"dense","name":"d","same_as":0}]}`, "same_as 0"},
+		{`{"name":"x","max_len":0,"layers":[]}`, "max_len 0"},
+		{`{"name":"x","max_len":8,"layers":[],"extra":1}`, "unknown field"},
+	} {
+		_, err := Build(Spec{Architecture: SequentialArchitecture, Config: []byte(tc.cfg)}, nil, nil, 0)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Build(%s) error = %v, want one naming %q", tc.cfg, err, tc.want)
 		}
 	}
 }

@@ -15,8 +15,8 @@ import (
 const (
 	// BiLSTMArchitecture is the reference model, Classifier.
 	BiLSTMArchitecture = "bilstm"
-	// SequentialArchitecture is a Sequential assembled in Go; it has no
-	// configuration to build it again from.
+	// SequentialArchitecture is a Sequential assembled in Go from the
+	// layers, saved layer by layer.
 	SequentialArchitecture = "sequential"
 	// legacyBiLSTM is the name checkpoints of format version 1 give the
 	// BiLSTM.
@@ -75,9 +75,9 @@ func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequ
 		}
 		return c.Sequential, nil
 	case SequentialArchitecture:
-		return nil, fmt.Errorf("a Sequential assembled in Go keeps no configuration to be built from")
+		return buildSequential(sp, head, seed)
 	}
-	return nil, fmt.Errorf("architecture %q: want %s", sp.Architecture, BiLSTMArchitecture)
+	return nil, fmt.Errorf("architecture %q: want %s or %s", sp.Architecture, BiLSTMArchitecture, SequentialArchitecture)
 }
 
 // expectedShapes lists the tensors of model.safetensors that the spec's

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"gorgonia.org/tensor"
+
+	"github.com/classify/classify/data"
+	"github.com/classify/classify/layers"
 	"github.com/classify/classify/models"
 	"github.com/classify/classify/train"
 )
@@ -423,5 +427,34 @@ func TestTrainMultiLabel(t *testing.T) {
 	status, stdout, _ = runCommand("", "predict", "--checkpoint", out, "--threshold", "0.999999", "a goal at the opera")
 	if status != 0 || !strings.HasPrefix(stdout, "\t") {
 		t.Errorf("predict --threshold 0.999999 = %d %q; want no label", status, stdout)
+	}
+}
+
+// TestSequentialCheckpointCommands saves a Sequential assembled in Go and
+// runs predict, eval and summary on it as on a trained checkpoint.
+func TestSequentialCheckpointCommands(t *testing.T) {
+	texts := []string{"good fun", "bad mess", "great fun", "dull mess"}
+	vocab := data.BuildVocabulary(texts, 100)
+	tok, _ := data.NewTokenizer(vocab)
+	rng := rand.New(rand.NewSource(1))
+	head, _ := train.NewBinaryHead([]string{"neg", "pos"})
+	m := models.NewSequential("bag_of_words", 16, head,
+		layers.NewEmbedding(layers.RandomEmbedding(vocab.Len(), 8, tensor.Float32, rng), true),
+		layers.NewPooling(layers.PoolMean),
+		layers.NewDense(8, 1, layers.Linear, tensor.Float32, rng))
+	dir := filepath.Join(t.TempDir(), "bow")
+	if err := models.Save(dir, &models.Checkpoint{Tokenizer: tok, Model: m}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if status, stdout, stderr := runCommand("", "predict", "--checkpoint", dir, "--json", "good fun"); status != 0 || !strings.Contains(stdout, `"scores":[`) {
+		t.Errorf("predict on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
+	}
+	tsv := filepath.Join(t.TempDir(), "t.tsv")
+	os.WriteFile(tsv, []byte("pos\tgood fun\nneg\tdull mess\n"), 0o644)
+	if status, stdout, stderr := runCommand("", "eval", "--checkpoint", dir, "--data", tsv); status != 0 || !strings.Contains(stdout, "2 examples") {
+		t.Errorf("eval on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
+	}
+	if status, stdout, stderr := runCommand("", "summary", "--checkpoint", dir); status != 0 || !strings.Contains(stdout, "bag_of_words") {
+		t.Errorf("summary on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
 	}
 }
