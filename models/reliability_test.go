@@ -94,7 +94,7 @@ func TestConfigLimits(t *testing.T) {
 		{func(c *Config) { c.MaxLen = 1_000_000_000 }, "max_len 1000000000: want at most 8192"},
 		{func(c *Config) { c.VocabSize = 1 << 40 }, "vocab_size 1099511627776: want at most 5000000"},
 		{func(c *Config) { c.Dim = 100_000 }, "dim 100000: want at most 4096"},
-		{func(c *Config) { c.PosEncoding, c.MaxRelative = "relative", 1 << 30 }, "max_relative 1073741824: want at most 8192"},
+		{func(c *Config) { c.PosEncoding, c.MaxRelative = "relative", 1<<30 }, "max_relative 1073741824: want at most 8192"},
 		{func(c *Config) { c.VocabSize, c.Dim = MaxVocabSize, MaxDim }, "over the limit of 268435456"},
 		{func(c *Config) { c.Dim, c.Hidden = MaxDim, MaxHidden }, "over the limit"},
 	} {

@@ -93,6 +93,12 @@ func readWeights(path string, cfg Config) (*Classifier, error) {
 	if err := checkDigest(path, f); err != nil {
 		return nil, err
 	}
+	return classifierFromFile(path, f, cfg)
+}
+
+// classifierFromFile builds the classifier of configuration cfg from the
+// tensors of f, read from path, as readWeights describes.
+func classifierFromFile(path string, f *safetensors.File, cfg Config) (*Classifier, error) {
 	want := cfg.weightShapes()
 	values := make(map[string][]float32, len(want))
 	for _, w := range want {
@@ -125,6 +131,10 @@ func readWeights(path string, cfg Config) (*Classifier, error) {
 		if strings.Contains(p.Name, biasIH) {
 			for i, x := range values[strings.Replace(p.Name, biasIH, biasHH, 1)] {
 				dst[i] += x
+			}
+			// Two finite biases can add up to an infinity.
+			if err := checkFinite(path, p.Name+" + bias_hh", dst); err != nil {
+				return nil, err
 			}
 		}
 	}
