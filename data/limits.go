@@ -28,16 +28,27 @@ func ReadFileLimit(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	return ReadLimit(f, size, path, limit)
+}
+
+// ReadLimit reads r to its end as io.ReadAll does, and refuses with an
+// error naming path a content of more than limit bytes, without reading
+// further. size is r's size when known (a regular file's), else -1.
+func ReadLimit(r io.Reader, size int64, path string, limit int64) ([]byte, error) {
 	tooLarge := func(size string) error {
 		return fmt.Errorf("%s: %s, over the limit of %d bytes", path, size, limit)
 	}
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		if st.Size() > limit {
-			return nil, tooLarge(fmt.Sprintf("%d bytes", st.Size()))
+	if size >= 0 {
+		if size > limit {
+			return nil, tooLarge(fmt.Sprintf("%d bytes", size))
 		}
 		var buf bytes.Buffer
-		buf.Grow(int(st.Size()) + 1)
-		if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
+		buf.Grow(int(size) + 1)
+		if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if int64(buf.Len()) > limit {
@@ -51,7 +62,7 @@ func ReadFileLimit(path string, limit int64) ([]byte, error) {
 	var total int64
 	for {
 		chunk := make([]byte, 1<<20)
-		n, err := io.ReadFull(f, chunk)
+		n, err := io.ReadFull(r, chunk)
 		chunks = append(chunks, chunk[:n])
 		if total += int64(n); total > limit {
 			return nil, tooLarge("more bytes")

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strings"
@@ -24,7 +25,7 @@ const (
 
 // weightTensors returns the classifier's weights as float32 tensors under
 // their PyTorch names, with the zero bias_hh of each LSTM direction.
-func weightTensors(m *Classifier) ([]safetensors.Tensor, error) {
+func weightTensors(m *Sequential) ([]safetensors.Tensor, error) {
 	var ts []safetensors.Tensor
 	for _, p := range m.Params() {
 		t, err := denseTensor(p.Name, p.Value)
@@ -45,7 +46,7 @@ func weightTensors(m *Classifier) ([]safetensors.Tensor, error) {
 }
 
 // writeWeights writes model.safetensors.
-func writeWeights(path string, m *Classifier) error {
+func writeWeights(path string, m *Sequential) error {
 	ts, err := weightTensors(m)
 	if err != nil {
 		return err
@@ -80,65 +81,81 @@ func digest(ts []safetensors.Tensor) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// readWeights builds a classifier of configuration cfg and fills it with
-// the weights in path, refusing a missing, unexpected, misshapen,
-// non-float32 or non-finite tensor. The file's tensors are checked against
-// the shapes cfg implies before the model is built, so that a config.json
-// that claims a larger model than the file holds costs nothing.
-func readWeights(path string, cfg Config) (*Classifier, error) {
-	f, err := safetensors.ReadFile(path)
+// readWeightsFile reads and checks the model.safetensors in r, which path
+// names in errors: its layout, and the digest it records.
+func readWeightsFile(r io.Reader, path string) (*safetensors.File, error) {
+	f, err := safetensors.Read(r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := checkDigest(path, f); err != nil {
 		return nil, err
 	}
-	return classifierFromFile(path, f, cfg)
+	return f, nil
 }
 
-// classifierFromFile builds the classifier of configuration cfg from the
-// tensors of f, read from path, as readWeights describes.
-func classifierFromFile(path string, f *safetensors.File, cfg Config) (*Classifier, error) {
-	want := cfg.weightShapes()
-	values := make(map[string][]float32, len(want))
+// checkShapes refuses a file whose tensors are not exactly want, by name
+// and shape. It runs before the model is built, so that a config.json that
+// claims a larger model than the file holds costs nothing.
+func checkShapes(f *safetensors.File, path string, want []weightShape) error {
+	names := map[string]bool{}
 	for _, w := range want {
-		v, err := f.Float32s(w.name, w.shape)
-		if err != nil {
-			return nil, err
+		if _, err := f.Float32s(w.name, w.shape); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
-		if err := checkFinite(path, w.name, v); err != nil {
-			return nil, err
-		}
-		values[w.name] = v
+		names[w.name] = true
 	}
 	for _, name := range f.Names() {
-		if _, ok := values[name]; !ok {
-			return nil, fmt.Errorf("%s: unexpected tensor %q for a model with pos_encoding %q", path, name, cfg.PosEncoding)
+		if !names[name] {
+			return fmt.Errorf("%s: unexpected tensor %q for the model of config.json", path, name)
 		}
 	}
-	emb := tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
-	m, err := NewClassifier(cfg, emb, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	return nil
+}
+
+// fillWeights copies the file's tensors into the model's parameters,
+// refusing a missing, unexpected, misshapen, non-float32 or non-finite
+// tensor. PyTorch's second LSTM bias is added to the first.
+func fillWeights(f *safetensors.File, path string, m *Sequential) error {
+	seen := map[string]bool{}
+	read := func(name string, shape []int) ([]float32, error) {
+		v, err := f.Float32s(name, shape)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := checkFinite(path, name, v); err != nil {
+			return nil, err
+		}
+		seen[name] = true
+		return v, nil
 	}
 	for _, p := range m.Params() {
-		v, ok := values[p.Name]
-		if !ok || len(v) != p.Size() {
-			return nil, fmt.Errorf("%s: the model has a parameter %q of shape %v that the file's layout does not (a bug)", path, p.Name, p.Value.Shape())
+		v, err := read(p.Name, p.Value.Shape().Clone())
+		if err != nil {
+			return err
 		}
 		dst := p.Value.Data().([]float32)
 		copy(dst, v)
 		if strings.Contains(p.Name, biasIH) {
-			for i, x := range values[strings.Replace(p.Name, biasIH, biasHH, 1)] {
+			extra, err := read(strings.Replace(p.Name, biasIH, biasHH, 1), p.Value.Shape().Clone())
+			if err != nil {
+				return err
+			}
+			for i, x := range extra {
 				dst[i] += x
 			}
 			// Two finite biases can add up to an infinity.
 			if err := checkFinite(path, p.Name+" + bias_hh", dst); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return m, nil
+	for _, name := range f.Names() {
+		if !seen[name] {
+			return fmt.Errorf("%s: unexpected tensor %q for the %s model of config.json", path, name, m.Spec().Architecture)
+		}
+	}
+	return nil
 }
 
 // isBiasHH tells whether name is the second LSTM bias, which only the file

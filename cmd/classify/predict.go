@@ -17,12 +17,14 @@ import (
 
 var predictCommand = command{
 	summary: "predict the label of texts with a trained checkpoint",
-	usage:   "--checkpoint DIR [--json] [TEXT ...]",
+	usage:   "--checkpoint DIR [--json] [--top-k K] [--threshold P] [TEXT ...]",
 	example: `classify predict --checkpoint checkpoints/rt "a gorgeous, witty film" "dull and predictable"`,
 	setup: func(fs *flag.FlagSet) func(e *env, args []string) error {
 		ckpt := fs.String("checkpoint", "", "checkpoint `folder` written by classify train (required)")
-		asJSON := fs.Bool("json", false, "print one JSON object per line instead of label<TAB>probability<TAB>text")
+		asJSON := fs.Bool("json", false, "print one JSON object per line instead of label<TAB>score<TAB>text")
 		batch := fs.Int("batch-size", 64, "texts read from stdin are scored in groups of this many")
+		topK := fs.Int("top-k", 0, "with --json, list the `K` most probable labels in scores; 0 lists all")
+		threshold := fs.Float64("threshold", 0, "multi-label: predict the labels of at least this probability; 0 keeps the checkpoint's (0.5)")
 		maxLine := fs.Int("max-line-bytes", data.DefaultMaxLineBytes, "refuse a line of stdin longer than this many bytes")
 		return func(e *env, args []string) error {
 			if *ckpt == "" {
@@ -31,12 +33,23 @@ var predictCommand = command{
 			if *batch < 1 {
 				return usagef("--batch-size %d: want at least 1", *batch)
 			}
+			if *topK < 0 {
+				return usagef("--top-k %d: want 0 or more", *topK)
+			}
+			if *threshold != 0 && !(*threshold > 0 && *threshold < 1) {
+				return usagef("--threshold %g: want a probability between 0 and 1", *threshold)
+			}
 			if *maxLine < 1 {
 				return usagef("--max-line-bytes %d: want at least 1", *maxLine)
 			}
 			p, err := models.LoadPredictor(*ckpt)
 			if err != nil {
 				return err
+			}
+			if *threshold != 0 {
+				if err := p.SetThreshold(*threshold); err != nil {
+					return usageError{err}
+				}
 			}
 			out := bufio.NewWriter(e.stdout)
 			defer out.Flush()
@@ -46,6 +59,9 @@ var predictCommand = command{
 					return err
 				}
 				for i, pr := range preds {
+					if *topK > 0 && len(pr.Scores) > *topK {
+						pr.Scores = pr.Scores[:*topK]
+					}
 					if err := writePrediction(out, texts[i], pr, *asJSON); err != nil {
 						return err
 					}
@@ -68,18 +84,19 @@ var predictCommand = command{
 // writePrediction prints one prediction, plain or as a JSON line.
 func writePrediction(w io.Writer, text string, p models.Prediction, asJSON bool) error {
 	if asJSON {
-		js, err := json.Marshal(struct {
-			Text        string  `json:"text"`
-			Label       int     `json:"label"`
-			Probability float32 `json:"probability"`
-		}{text, p.Label, p.Probability})
+		pj, err := json.Marshal(p)
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(w, "%s\n", js)
+		tj, err := json.Marshal(text)
+		if err != nil {
+			return err
+		}
+		// {"text": ..., then the prediction's own fields.
+		_, err = fmt.Fprintf(w, "{\"text\":%s,%s\n", tj, pj[1:])
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d\t%.6f\t%s\n", p.Label, p.Probability, text)
+	_, err := fmt.Fprintf(w, "%s\t%.6f\t%s\n", p.Label, p.Score, text)
 	return err
 }
 

@@ -26,7 +26,10 @@ var tokenizeCommand = command{
 			if err != nil {
 				return err
 			}
-			maxLen := cfg.Model.MaxLen
+			maxLen, err := cfg.MaxLen()
+			if err != nil {
+				return err
+			}
 			out := bufio.NewWriter(e.stdout)
 			defer out.Flush()
 			show := func(texts []string) error {
