@@ -1,0 +1,427 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Attention is multi-head self-attention over a [B, T, D] batch of fixed
+// shape, PyTorch's nn.MultiheadAttention with a key padding mask, forward
+// and backward by hand:
+//
+//	[Q K V] = x·Winᵀ + bin                  Win [3D, D], PyTorch's in_proj
+//	Q, K    rotated per position (RoPE), when SetRotary was called
+//	S_h     = Q_h·K_hᵀ/√dh - slope_h·|i-j|  the ALiBi term when SetSlopes was called
+//	P_h     = softmax over the real keys j of S_h, then dropout
+//	y       = dropout([P_1 V_1 ... P_H V_H]·Woutᵀ + bout)
+//
+// Padded keys get no weight. Query rows after the last real token of a
+// sequence are not computed: their context is zero, so their output is
+// bout. Padded queries before it are computed as PyTorch does. An
+// Attention keeps what Backward needs and is not safe for concurrent use.
+type Attention[F Float] struct {
+	b, t, d, h, dh int
+	slopes         []F // per head; nil without ALiBi
+	cos, sin       []F // [T, dh/2]; nil without RoPE
+
+	real  []bool // [B*T] copy of the caller's mask
+	span  []int  // per sequence: one past the last real token
+	qkv   []F    // [B*T, 3D], Q and K rotated
+	p     []F    // [B*H, T, T] attention weights
+	pd    []F    // [B*H, T, T] the weights after dropout; nil without
+	ctx   []F    // [B*T, D]
+	keepY []bool // output dropout; nil without
+	scale F      // output dropout scale
+	dyc   []F
+
+	// DX, DWin, DBin, DWout, DBout hold the gradients after Backward.
+	DX, DWin, DBin, DWout, DBout []F
+	dctx, dqkv                   []F
+	scratch                      [][]F // [T*T] per worker
+}
+
+// NewAttention makes the attention of heads heads over [b, t, d]
+// batches; heads must divide d.
+func NewAttention[F Float](b, t, d, heads int) (*Attention[F], error) {
+	if b <= 0 || t <= 0 || d <= 0 || heads <= 0 || d%heads != 0 {
+		return nil, fmt.Errorf("attention: batch %d, time %d, dim %d, heads %d: want positive sizes and heads dividing dim", b, t, d, heads)
+	}
+	n := b * t
+	a := &Attention[F]{
+		b: b, t: t, d: d, h: heads, dh: d / heads,
+		real: make([]bool, n), span: make([]int, b),
+		qkv: make([]F, n*3*d), p: make([]F, b*heads*t*t), ctx: make([]F, n*d),
+	}
+	return a, nil
+}
+
+// SetRotary rotates queries and keys by their position, RoFormer's rotary
+// position embedding (Su et al. 2021, eq. 34): in each head, the pair of
+// features (2i, 2i+1) at position m turns by the angle m·base^(-2i/dh).
+// The head width must be even. base 10000 is the paper's.
+func (a *Attention[F]) SetRotary(base float64) error {
+	if a.dh%2 != 0 {
+		return fmt.Errorf("attention: rotary positions need an even head width, got %d", a.dh)
+	}
+	a.cos, a.sin = RotaryTables[F](a.t, a.dh, base)
+	return nil
+}
+
+// RotaryTables returns cos(m·θ_i) and sin(m·θ_i), [t, dh/2] row-major,
+// θ_i = base^(-2i/dh): the angles of SetRotary.
+func RotaryTables[F Float](t, dh int, base float64) (cos, sin []F) {
+	half := dh / 2
+	cos, sin = make([]F, t*half), make([]F, t*half)
+	for m := 0; m < t; m++ {
+		for i := 0; i < half; i++ {
+			ang := float64(m) * math.Pow(base, -2*float64(i)/float64(dh))
+			cos[m*half+i], sin[m*half+i] = F(math.Cos(ang)), F(math.Sin(ang))
+		}
+	}
+	return cos, sin
+}
+
+// Rotate turns each consecutive feature pair of the rows of x, [rows,
+// width] with row stride ld and width a multiple of dh, by the angles of
+// row r's position r mod t in the tables of RotaryTables; inverse turns
+// the other way, which is the backward pass of the rotation.
+func Rotate[F Float](x []F, rows, width, ld, t, dh int, cos, sin []F, inverse bool) {
+	half := dh / 2
+	for r := 0; r < rows; r++ {
+		m := r % t
+		c, s := cos[m*half:(m+1)*half], sin[m*half:(m+1)*half]
+		row := x[r*ld : r*ld+width]
+		for h := 0; h < width; h += dh {
+			v := row[h : h+dh]
+			for i := 0; i < half; i++ {
+				x0, x1 := v[2*i], v[2*i+1]
+				si := s[i]
+				if inverse {
+					si = -si
+				}
+				v[2*i] = x0*c[i] - x1*si
+				v[2*i+1] = x0*si + x1*c[i]
+			}
+		}
+	}
+}
+
+// SetSlopes adds -slopes[h]·|i-j| to head h's logits for query i and key
+// j: ALiBi (Press et al. 2022), made symmetric for an encoder that sees
+// both sides, as bidirectional ALiBi models (MosaicBERT) do.
+func (a *Attention[F]) SetSlopes(slopes []float64) error {
+	if len(slopes) != a.h {
+		return fmt.Errorf("attention: %d ALiBi slopes for %d heads", len(slopes), a.h)
+	}
+	a.slopes = make([]F, a.h)
+	for i, s := range slopes {
+		a.slopes[i] = F(s)
+	}
+	return nil
+}
+
+// Forward computes y, [B*T, D], from x, [B*T, D], with real[b*T+t] true
+// for real tokens. attnDrop drops attention weights, outDrop the output;
+// a zero Rate drops nothing.
+func (a *Attention[F]) Forward(x []F, real []bool, win, bin, wout, bout []F, attnDrop, outDrop Dropout, y []F) {
+	b, t, d, h, dh := a.b, a.t, a.d, a.h, a.dh
+	n := b * t
+	copy(a.real, real)
+	for s := range a.span {
+		a.span[s] = 0
+		for i := t; i > 0; i-- {
+			if real[s*t+i-1] {
+				a.span[s] = i
+				break
+			}
+		}
+	}
+	broadcastRows(a.qkv, bin, n)
+	parallelGemm(false, true, n, 3*d, d, 1, x, d, win, d, 1, a.qkv, 3*d)
+	if a.cos != nil {
+		parallelChunks(b, 1, func(lo, hi int) {
+			Rotate(a.qkv[lo*t*3*d:], (hi-lo)*t, 2*d, 3*d, t, dh, a.cos, a.sin, false)
+		})
+	}
+	if attnDrop.Rate > 0 {
+		a.pd = grow(a.pd, len(a.p))
+	} else {
+		a.pd = nil
+	}
+	clear(a.ctx)
+	scale := F(1 / math.Sqrt(float64(dh)))
+	a.parallelTasks(func(task int, _ []F) {
+		s, hd := task/h, task%h
+		m := a.span[s]
+		if m == 0 {
+			return
+		}
+		q := a.qkv[s*t*3*d+hd*dh:]
+		k := q[d:]
+		v := q[2*d:]
+		p := a.p[task*t*t : (task+1)*t*t]
+		Gemm(false, true, m, m, dh, scale, q, 3*d, k, 3*d, 0, p, t)
+		mask := real[s*t : s*t+m]
+		var slope F
+		if a.slopes != nil {
+			slope = a.slopes[hd]
+		}
+		for i := 0; i < m; i++ {
+			softmaxRow(p[i*t:i*t+m], mask, slope, i)
+		}
+		src := p
+		if a.pd != nil {
+			src = a.pd[task*t*t : (task+1)*t*t]
+			keepScale := F(1 / (1 - attnDrop.Rate))
+			thr := keepThreshold(attnDrop.Rate)
+			st := attnDrop.Seed ^ uint64(task+1)*0xd1b54a32d192ed03
+			for i := 0; i < m; i++ {
+				for j := 0; j < m; j++ {
+					if splitmix(&st)>>11 >= thr {
+						src[i*t+j] = p[i*t+j] * keepScale
+					} else {
+						src[i*t+j] = 0
+					}
+				}
+			}
+		}
+		Gemm(false, false, m, dh, m, 1, src, t, v, 3*d, 0, a.ctx[s*t*d+hd*dh:], d)
+	})
+	broadcastRows(y, bout, n)
+	parallelGemm(false, true, n, d, d, 1, a.ctx, d, wout, d, 1, y, d)
+	a.keepY = nil
+	if outDrop.Rate > 0 {
+		a.scale = F(1 / (1 - outDrop.Rate))
+		a.keepY = drawKeep(growBool(a.keepY, n*d), outDrop.Rate, outDrop.Seed)
+		applyKeep(y, a.keepY, a.scale)
+	}
+}
+
+// softmaxRow turns row i of the logits into attention weights over the
+// real keys, the ALiBi term added first. Masked keys are skipped rather
+// than given a large negative logit.
+func softmaxRow[F Float](e []F, real []bool, slope F, i int) {
+	maxE := math.Inf(-1)
+	for j := range e {
+		if !real[j] {
+			continue
+		}
+		if slope != 0 {
+			dist := i - j
+			if dist < 0 {
+				dist = -dist
+			}
+			e[j] -= slope * F(dist)
+		}
+		maxE = math.Max(maxE, float64(e[j]))
+	}
+	if math.IsInf(maxE, -1) {
+		clear(e)
+		return
+	}
+	var sum float64
+	for j := range e {
+		if real[j] {
+			ex := math.Exp(float64(e[j]) - maxE)
+			e[j] = F(ex)
+			sum += ex
+		} else {
+			e[j] = 0
+		}
+	}
+	inv := F(1 / sum)
+	for j := range e {
+		e[j] *= inv
+	}
+}
+
+// Backward takes dy, the gradient with respect to the last Forward's
+// output, and that call's x and weights, and leaves every gradient in DX,
+// DWin, DBin, DWout and DBout.
+func (a *Attention[F]) Backward(x, win, wout, dy []F) {
+	b, t, d, h, dh := a.b, a.t, a.d, a.h, a.dh
+	n := b * t
+	a.DX = grow(a.DX, n*d)
+	a.DWin, a.DBin = grow(a.DWin, 3*d*d), grow(a.DBin, 3*d)
+	a.DWout, a.DBout = grow(a.DWout, d*d), grow(a.DBout, d)
+	a.dctx, a.dqkv = grow(a.dctx, n*d), grow(a.dqkv, n*3*d)
+	if a.keepY != nil {
+		a.dyc = grow(a.dyc, n*d)
+		copy(a.dyc, dy[:n*d])
+		applyKeep(a.dyc, a.keepY, a.scale)
+		dy = a.dyc
+	}
+	sumRows(a.DBout, dy, n, d)
+	parallelGemm(true, false, d, d, n, 1, dy, d, a.ctx, d, 0, a.DWout, d)
+	parallelGemm(false, false, n, d, d, 1, dy, d, wout, d, 0, a.dctx, d)
+	clear(a.dqkv)
+	scale := F(1 / math.Sqrt(float64(dh)))
+	a.parallelTasks(func(task int, ds []F) {
+		s, hd := task/h, task%h
+		m := a.span[s]
+		if m == 0 {
+			return
+		}
+		off := s*t*3*d + hd*dh
+		q, k, v := a.qkv[off:], a.qkv[off+d:], a.qkv[off+2*d:]
+		dq, dk, dv := a.dqkv[off:], a.dqkv[off+d:], a.dqkv[off+2*d:]
+		dc := a.dctx[s*t*d+hd*dh:]
+		p := a.p[task*t*t : (task+1)*t*t]
+		src := p
+		if a.pd != nil {
+			src = a.pd[task*t*t : (task+1)*t*t]
+		}
+		Gemm(true, false, m, dh, m, 1, src, t, dc, d, 0, dv, 3*d)
+		// ds = dL/d(dropped weights), then dL/dS: with the dropped weights
+		// p' = p·keep/(1-r), Σ_j p_j·dp_j = Σ_j p'_j·dp'_j and
+		// dS_j = p_j(dp_j - Σ p·dp) = p'_j·dp'_j - p_j·Σ p'·dp'.
+		Gemm(false, true, m, m, dh, 1, dc, d, v, 3*d, 0, ds, t)
+		for i := 0; i < m; i++ {
+			pr, sr, dr := p[i*t:i*t+m], src[i*t:i*t+m], ds[i*t:i*t+m]
+			var dot F
+			for j := range dr {
+				dot += sr[j] * dr[j]
+			}
+			for j := range dr {
+				dr[j] = sr[j]*dr[j] - pr[j]*dot
+			}
+		}
+		Gemm(false, false, m, dh, m, scale, ds, t, k, 3*d, 0, dq, 3*d)
+		Gemm(true, false, m, dh, m, scale, ds, t, q, 3*d, 0, dk, 3*d)
+	})
+	if a.cos != nil {
+		parallelChunks(b, 1, func(lo, hi int) {
+			Rotate(a.dqkv[lo*t*3*d:], (hi-lo)*t, 2*d, 3*d, t, dh, a.cos, a.sin, true)
+		})
+	}
+	sumRows(a.DBin, a.dqkv, n, 3*d)
+	parallelGemm(true, false, 3*d, d, n, 1, a.dqkv, 3*d, x, d, 0, a.DWin, d)
+	parallelGemm(false, false, n, d, 3*d, 1, a.dqkv, 3*d, win, d, 0, a.DX, d)
+}
+
+// parallelTasks runs f for each (sequence, head) pair over the workers,
+// each with its own [T*T] scratch.
+func (a *Attention[F]) parallelTasks(f func(task int, scratch []F)) {
+	tasks := a.b * a.h
+	w := min(tasks, runtime.GOMAXPROCS(0))
+	for len(a.scratch) < w {
+		a.scratch = append(a.scratch, make([]F, a.t*a.t))
+	}
+	if w == 1 {
+		for i := 0; i < tasks; i++ {
+			f(i, a.scratch[0])
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for k := 0; k < w; k++ {
+		wg.Add(1)
+		go func(sc []F) {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < tasks; i = int(next.Add(1) - 1) {
+				f(i, sc)
+			}
+		}(a.scratch[k])
+	}
+	wg.Wait()
+}
+
+// Dropout says how a kernel drops units while training: each is zeroed
+// with probability Rate and the others scaled by 1/(1-Rate) (inverted
+// dropout). Seed chooses the masks: one seed, one set of masks, whatever
+// the number of workers. A zero Rate drops nothing.
+type Dropout struct {
+	Rate float64
+	Seed uint64
+}
+
+// splitmix is SplitMix64 (Steele, Lea & Flood 2014), a fast generator
+// whose streams from different seeds are independent enough for dropout.
+func splitmix(s *uint64) uint64 {
+	*s += 0x9e3779b97f4a7c15
+	z := *s
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// keepThreshold is the 53-bit draw below which a unit is dropped.
+func keepThreshold(rate float64) uint64 { return uint64(rate * (1 << 53)) }
+
+// drawKeep fills keep with a dropout mask: true with probability 1-rate.
+func drawKeep(keep []bool, rate float64, seed uint64) []bool {
+	thr := keepThreshold(rate)
+	s := seed
+	for i := range keep {
+		keep[i] = splitmix(&s)>>11 >= thr
+	}
+	return keep
+}
+
+// applyKeep scales the kept elements of v by scale and zeroes the rest.
+func applyKeep[F Float](v []F, keep []bool, scale F) {
+	for i, k := range keep {
+		if k {
+			v[i] *= scale
+		} else {
+			v[i] = 0
+		}
+	}
+}
+
+func growBool(s []bool, n int) []bool {
+	if cap(s) < n {
+		return make([]bool, n)
+	}
+	return s[:n]
+}
+
+// parallelChunks calls f on [lo, hi) chunks of [0, n) of at least minChunk
+// elements, spread over the workers.
+func parallelChunks(n, minChunk int, f func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), max(1, n/max(1, minChunk)))
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	chunk := (n + w - 1) / w
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += chunk {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, min(n, lo+chunk))
+	}
+	wg.Wait()
+}
+
+// parallelGemm is Gemm with the rows of C split over the workers: one
+// product of a transformer's projections is large enough to share, and
+// Gemm runs on one core.
+func parallelGemm[F Float](transA, transB bool, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+	w := min(runtime.GOMAXPROCS(0), m/48)
+	if w <= 1 {
+		Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	chunk := ((m+w-1)/w + gemmMR - 1) / gemmMR * gemmMR
+	var wg sync.WaitGroup
+	for i0 := 0; i0 < m; i0 += chunk {
+		rows := min(chunk, m-i0)
+		ao := i0 * lda
+		if transA {
+			ao = i0
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			Gemm(transA, transB, rows, n, k, alpha, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+		}()
+	}
+	wg.Wait()
+}

@@ -1,0 +1,172 @@
+package kernels
+
+import (
+	"math"
+	"unsafe"
+)
+
+// GELU sets y[i] = x[i]·Φ(x[i]), Φ the standard normal distribution
+// function: the exact (erf) GELU of Hendrycks & Gimpel (2016), torch's
+// default (approximate="none"). float64 uses math.Erf; float32 uses
+// Abramowitz & Stegun's 7.1.26 for erfc (absolute error below 1.5e-7,
+// float32 precision) around exp32, which is several times faster. y may
+// be x.
+func GELU[F Float](x, y []F) {
+	if unsafe.Sizeof(x[0]) == 4 {
+		x32, y32 := as32(x), as32(y)
+		for i, v := range x32 {
+			p, _ := normal32(v)
+			y32[i] = v * p
+		}
+		return
+	}
+	for i, v := range x {
+		y[i] = F(float64(v) * 0.5 * math.Erfc(-float64(v)/math.Sqrt2))
+	}
+}
+
+// GELUBackward sets dx[i] = dy[i]·GELU'(x[i]) = dy[i]·(Φ(x) + x·φ(x)), φ
+// the standard normal density. dx may be dy.
+func GELUBackward[F Float](x, dy, dx []F) {
+	if unsafe.Sizeof(x[0]) == 4 {
+		x32, dy32, dx32 := as32(x), as32(dy), as32(dx)
+		for i, v := range x32 {
+			p, d := normal32(v)
+			dx32[i] = dy32[i] * (p + v*d)
+		}
+		return
+	}
+	const invSqrt2Pi = 0.3989422804014327
+	for i, v := range x {
+		xv := float64(v)
+		p := 0.5 * math.Erfc(-xv/math.Sqrt2)
+		dx[i] = F(float64(dy[i]) * (p + xv*invSqrt2Pi*math.Exp(-xv*xv/2)))
+	}
+}
+
+// normal32 returns Φ(x) and φ(x) in float32. With z = |x|/√2,
+// erfc(z) ≈ t·(a1 + t(a2 + t(a3 + t(a4 + t·a5))))·e^(-z²), t = 1/(1 + p·z)
+// (Abramowitz & Stegun 7.1.26), and Φ(x) = erfc(-x/√2)/2, so the tail
+// Φ(x) for x < 0 is computed without cancellation.
+func normal32(x float32) (cdf, pdf float32) {
+	const (
+		p          = 0.3275911
+		a1         = 0.254829592
+		a2         = -0.284496736
+		a3         = 1.421413741
+		a4         = -1.453152027
+		a5         = 1.061405429
+		invSqrt2   = 0.70710678118654752
+		invSqrt2Pi = 0.3989422804014327
+	)
+	z := x * invSqrt2
+	if z < 0 {
+		z = -z
+	}
+	e := exp32(-x * x * 0.5)
+	t := 1 / (1 + p*z)
+	half := 0.5 * t * (a1 + t*(a2+t*(a3+t*(a4+t*a5)))) * e // erfc(z)/2
+	if x < 0 {
+		cdf = half
+	} else {
+		cdf = 1 - half
+	}
+	return cdf, invSqrt2Pi * e
+}
+
+// FeedForward is the position-wise feed-forward half of a Transformer
+// block over rows of width In, as PyTorch's TransformerEncoderLayer writes
+// it: h = dropout(GELU(x·W1ᵀ + b1)), y = dropout(h·W2ᵀ + b2), W1 [Hidden,
+// In] and W2 [In, Hidden] in PyTorch's [out, in] layout, both dropouts
+// inverted. It keeps what Backward needs; its buffers grow with the rows
+// and are reused. A FeedForward is not safe for concurrent use.
+type FeedForward[F Float] struct {
+	rows, in, hidden int
+	pre, act         []F    // [rows, Hidden]: x·W1ᵀ + b1, then the dropped GELU
+	keepH, keepY     []bool // dropout masks, nil without dropout
+	scale            F      // 1/(1 - rate)
+
+	// DX, DW1, DB1, DW2, DB2 hold the gradients after Backward.
+	DX, DW1, DB1, DW2, DB2 []F
+	dact                   []F
+	dy                     []F
+}
+
+// Forward computes y, [rows, in], from x for weights w1 [hidden, in], b1
+// [hidden], w2 [in, hidden], b2 [in]. drop's Rate zero means no dropout.
+func (f *FeedForward[F]) Forward(x, w1, b1, w2, b2 []F, rows, in, hidden int, drop Dropout, y []F) {
+	f.rows, f.in, f.hidden = rows, in, hidden
+	f.pre = grow(f.pre, rows*hidden)
+	f.act = grow(f.act, rows*hidden)
+	broadcastRows(f.pre, b1, rows)
+	parallelGemm(false, true, rows, hidden, in, 1, x, in, w1, in, 1, f.pre, hidden)
+	geluParallel(f.pre, f.act)
+	f.keepH, f.keepY = nil, nil
+	if drop.Rate > 0 {
+		f.scale = F(1 / (1 - drop.Rate))
+		f.keepH = drawKeep(growBool(f.keepH, rows*hidden), drop.Rate, drop.Seed)
+		applyKeep(f.act, f.keepH, f.scale)
+	}
+	broadcastRows(y, b2, rows)
+	parallelGemm(false, true, rows, in, hidden, 1, f.act, hidden, w2, hidden, 1, y, in)
+	if drop.Rate > 0 {
+		f.keepY = drawKeep(growBool(f.keepY, rows*in), drop.Rate, drop.Seed^0x9e3779b97f4a7c15)
+		applyKeep(y, f.keepY, f.scale)
+	}
+}
+
+// Backward takes dy, the gradient with respect to the last Forward's
+// output, and that call's x and weights, and leaves every gradient in DX,
+// DW1, DB1, DW2 and DB2.
+func (f *FeedForward[F]) Backward(x, w1, w2, dy []F) {
+	rows, in, hidden := f.rows, f.in, f.hidden
+	f.DX = grow(f.DX, rows*in)
+	f.DW1, f.DB1 = grow(f.DW1, hidden*in), grow(f.DB1, hidden)
+	f.DW2, f.DB2 = grow(f.DW2, in*hidden), grow(f.DB2, in)
+	f.dact = grow(f.dact, rows*hidden)
+	if f.keepY != nil {
+		f.dy = grow(f.dy, rows*in)
+		copy(f.dy, dy[:rows*in])
+		applyKeep(f.dy, f.keepY, f.scale)
+		dy = f.dy
+	}
+	sumRows(f.DB2, dy, rows, in)
+	parallelGemm(true, false, in, hidden, rows, 1, dy, in, f.act, hidden, 0, f.DW2, hidden)
+	parallelGemm(false, false, rows, hidden, in, 1, dy, in, w2, hidden, 0, f.dact, hidden)
+	if f.keepH != nil {
+		applyKeep(f.dact, f.keepH, f.scale)
+	}
+	geluBackwardParallel(f.pre, f.dact)
+	sumRows(f.DB1, f.dact, rows, hidden)
+	parallelGemm(true, false, hidden, in, rows, 1, f.dact, hidden, x, in, 0, f.DW1, in)
+	parallelGemm(false, false, rows, in, hidden, 1, f.dact, hidden, w1, in, 0, f.DX, in)
+}
+
+// geluParallel is GELU spread over the workers.
+func geluParallel[F Float](x, y []F) {
+	parallelChunks(len(x), 4096, func(lo, hi int) { GELU(x[lo:hi], y[lo:hi]) })
+}
+
+// geluBackwardParallel is GELUBackward in place on d, spread over the
+// workers.
+func geluBackwardParallel[F Float](x, d []F) {
+	parallelChunks(len(x), 4096, func(lo, hi int) { GELUBackward(x[lo:hi], d[lo:hi], d[lo:hi]) })
+}
+
+// broadcastRows sets each of the rows of c to b.
+func broadcastRows[F Float](c, b []F, rows int) {
+	n := len(b)
+	for r := 0; r < rows; r++ {
+		copy(c[r*n:(r+1)*n], b)
+	}
+}
+
+// sumRows sets dst to the sum of the rows of src, [rows, n].
+func sumRows[F Float](dst, src []F, rows, n int) {
+	clear(dst[:n])
+	for r := 0; r < rows; r++ {
+		for j, v := range src[r*n : (r+1)*n] {
+			dst[j] += v
+		}
+	}
+}

@@ -1,0 +1,233 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+
+	"github.com/classify/classify/kernels"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// MultiHeadAttention is multi-head self-attention (Vaswani et al. 2017)
+// as torch.nn.MultiheadAttention computes it with a key padding mask:
+//
+//	[q k v] = x·in_proj_weightᵀ + in_proj_bias
+//	head_h  = softmax(q_h·k_hᵀ/√(dim/heads) + bias_h)·v_h   over real keys only
+//	y       = [head_1 ... head_heads]·out_proj.weightᵀ + out_proj.bias
+//
+// with, as position schemes, queries and keys rotated (Rotary) or the
+// ALiBi term in bias_h, or neither. Projections, scores, mask, softmax,
+// dropout and values are one fused node with a hand-written backward pass
+// on the kernels' Gemm. Output rows after a sequence's last real token are
+// out_proj.bias: they are padding, and every later layer masks them.
+type MultiHeadAttention struct {
+	named
+	// Heads is the number of heads; it divides the width.
+	Heads int
+	// InProjWeight is "<prefix>.in_proj_weight" [3·dim, dim], the query,
+	// key and value projections stacked as PyTorch does; InProjBias
+	// "<prefix>.in_proj_bias" [3·dim]; OutProjWeight
+	// "<prefix>.out_proj.weight" [dim, dim]; OutProjBias
+	// "<prefix>.out_proj.bias" [dim].
+	InProjWeight, InProjBias, OutProjWeight, OutProjBias *Param
+	// Rotary, when set, rotates queries and keys; ALiBi, when set, biases
+	// the logits. At most one of them is set.
+	Rotary *Rotary
+	ALiBi  *ALiBi
+	// Dropout is the rate of dropout on the attention weights
+	// (MultiheadAttention's dropout), OutputDropout on the output (a
+	// TransformerEncoderLayer's dropout1). Both apply in training only.
+	Dropout, OutputDropout float64
+
+	rng *rand.Rand
+}
+
+// AttentionOption configures a MultiHeadAttention.
+type AttentionOption func(*MultiHeadAttention)
+
+// WithRotary rotates queries and keys by r (RoPE).
+func WithRotary(r *Rotary) AttentionOption { return func(a *MultiHeadAttention) { a.Rotary = r } }
+
+// WithALiBi adds the ALiBi biases of al to the logits.
+func WithALiBi(al *ALiBi) AttentionOption { return func(a *MultiHeadAttention) { a.ALiBi = al } }
+
+// WithAttentionDropout drops attention weights at rate attn and outputs at
+// rate out while training.
+func WithAttentionDropout(attn, out float64) AttentionOption {
+	return func(a *MultiHeadAttention) { a.Dropout, a.OutputDropout = attn, out }
+}
+
+// NewMultiHeadAttention makes the attention of heads heads over dim
+// features, its parameters named prefix.in_proj_weight and so on
+// ("self_attn" gives PyTorch's names in a TransformerEncoderLayer). As in
+// PyTorch, in_proj_weight is Glorot-uniform over its [3·dim, dim] shape,
+// out_proj.weight uniform in ±1/√dim, and the biases zero. rng also draws
+// the dropout masks.
+func NewMultiHeadAttention(prefix string, dim, heads int, dt tensor.Dtype, rng *rand.Rand, opts ...AttentionOption) (*MultiHeadAttention, error) {
+	if dim <= 0 || heads <= 0 || dim%heads != 0 {
+		return nil, fmt.Errorf("attention: %d heads over %d features, want heads dividing the width", heads, dim)
+	}
+	a := &MultiHeadAttention{
+		named:         named{"multi_head_attention"},
+		Heads:         heads,
+		InProjWeight:  NewParam(prefix+".in_proj_weight", GlorotUniform(3*dim, dim, dt, rng), true),
+		InProjBias:    NewParam(prefix+".in_proj_bias", newTensor(dt, 3*dim), true),
+		OutProjWeight: NewParam(prefix+".out_proj.weight", fromFloat64s(dt, uniform(dim, dim, 1/math.Sqrt(float64(dim)), rng), dim, dim), true),
+		OutProjBias:   NewParam(prefix+".out_proj.bias", newTensor(dt, dim), true),
+		rng:           rng,
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	if a.Rotary != nil && a.ALiBi != nil {
+		return nil, fmt.Errorf("attention: rotary and ALiBi positions together")
+	}
+	if a.Rotary != nil && a.Rotary.HeadDim != dim/heads {
+		return nil, fmt.Errorf("attention: rotary head width %d, heads are %d wide", a.Rotary.HeadDim, dim/heads)
+	}
+	if a.ALiBi != nil && a.ALiBi.Heads != heads {
+		return nil, fmt.Errorf("attention: ALiBi for %d heads, attention has %d", a.ALiBi.Heads, heads)
+	}
+	for _, r := range []float64{a.Dropout, a.OutputDropout} {
+		if r < 0 || r >= 1 {
+			return nil, fmt.Errorf("attention: dropout rate %v, want [0, 1)", r)
+		}
+	}
+	return a, nil
+}
+
+// Dim is the width of the input and the output.
+func (a *MultiHeadAttention) Dim() int { return a.OutProjWeight.Value.Shape()[0] }
+
+// Params returns in_proj_weight, in_proj_bias, out_proj.weight and
+// out_proj.bias.
+func (a *MultiHeadAttention) Params() []*Param {
+	return []*Param{a.InProjWeight, a.InProjBias, a.OutProjWeight, a.OutProjBias}
+}
+
+// OutputShape is the input shape.
+func (a *MultiHeadAttention) OutputShape(in []int) []int { return append([]int{}, in...) }
+
+// Forward attends x, [batch, time, dim], to itself; mask, [batch, time]
+// with 1 for real tokens, keeps padded keys out of every head (nil: all
+// real).
+func (a *MultiHeadAttention) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
+	s := x.Shape().Clone()
+	d := a.Dim()
+	if s.Dims() != 3 || s[2] != d {
+		return nil, shapeError(a.name, s, fmt.Sprintf("[batch, time, %d]", d))
+	}
+	if dt := a.InProjWeight.Value.Dtype(); dt != g.Dtype || x.Dtype() != g.Dtype {
+		return nil, fmt.Errorf("%s: weights of type %v and input of type %v in a %v graph", a.name, dt, x.Dtype(), g.Dtype)
+	}
+	mask, err := maskOrOnes(g, a.name, mask, s[0], s[1])
+	if err != nil {
+		return nil, err
+	}
+	var drop, outDrop float64
+	if g.Training {
+		drop, outDrop = a.Dropout, a.OutputDropout
+	}
+	if (drop > 0 || outDrop > 0) && a.rng == nil {
+		return nil, fmt.Errorf("%s: dropout without a random source", a.name)
+	}
+	var k fusedKernel
+	switch g.Dtype {
+	case tensor.Float32:
+		k, err = newAttentionKernel[float32](a, s, drop, outDrop)
+	case tensor.Float64:
+		k, err = newAttentionKernel[float64](a, s, drop, outDrop)
+	default:
+		err = dtypeError(a.name, g.Dtype)
+	}
+	if err != nil {
+		return nil, err
+	}
+	op := &fusedOp{
+		name:   "MultiHeadAttention",
+		shapes: []tensor.Shape{s, {s[0], s[1]}, {3 * d, d}, {3 * d}, {d, d}, {d}},
+		out:    s,
+		dtype:  g.Dtype,
+		diff:   []bool{true, false, a.InProjWeight.Trainable, a.InProjBias.Trainable, a.OutProjWeight.Trainable, a.OutProjBias.Trainable},
+		kernel: k,
+	}
+	y, err := G.ApplyOp(op, x, mask, g.Param(a.InProjWeight), g.Param(a.InProjBias), g.Param(a.OutProjWeight), g.Param(a.OutProjBias))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.name, err)
+	}
+	return y, nil
+}
+
+// attentionKernel runs kernels.Attention for one node.
+type attentionKernel[F kernels.Float] struct {
+	layer         *MultiHeadAttention
+	k             *kernels.Attention[F]
+	real          []bool
+	drop, outDrop float64
+}
+
+func newAttentionKernel[F kernels.Float](a *MultiHeadAttention, s tensor.Shape, drop, outDrop float64) (*attentionKernel[F], error) {
+	k, err := kernels.NewAttention[F](s[0], s[1], s[2], a.Heads)
+	if err != nil {
+		return nil, err
+	}
+	if a.Rotary != nil {
+		if err := k.SetRotary(a.Rotary.Base); err != nil {
+			return nil, err
+		}
+	}
+	if a.ALiBi != nil {
+		if err := k.SetSlopes(a.ALiBi.Slopes()); err != nil {
+			return nil, err
+		}
+	}
+	return &attentionKernel[F]{layer: a, k: k, real: make([]bool, s[0]*s[1]), drop: drop, outDrop: outDrop}, nil
+}
+
+func (k *attentionKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
+	v, err := floatsOf[F](in, 0, 2, 3, 4, 5)
+	if err != nil {
+		return err
+	}
+	if err := realMask(in[1], k.real); err != nil {
+		return err
+	}
+	var drop, outDrop kernels.Dropout
+	if k.drop > 0 {
+		drop = kernels.Dropout{Rate: k.drop, Seed: k.layer.rng.Uint64()}
+	}
+	if k.outDrop > 0 {
+		outDrop = kernels.Dropout{Rate: k.outDrop, Seed: k.layer.rng.Uint64()}
+	}
+	k.k.Forward(v[0], k.real, v[1], v[2], v[3], v[4], drop, outDrop, out.Data().([]F))
+	return nil
+}
+
+func (k *attentionKernel[F]) backward(in []G.Value, dy G.Value, dx *tensor.Dense) error {
+	v, err := floatsOf[F](in, 0, 2, 4)
+	if err != nil {
+		return err
+	}
+	d, err := floats[F](dy)
+	if err != nil {
+		return err
+	}
+	k.k.Backward(v[0], v[1], v[2], d)
+	return copyInto(dx, k.k.DX)
+}
+
+func (k *attentionKernel[F]) grad(i int, out *tensor.Dense) error {
+	switch i {
+	case 2:
+		return copyInto(out, k.k.DWin)
+	case 3:
+		return copyInto(out, k.k.DBin)
+	case 4:
+		return copyInto(out, k.k.DWout)
+	case 5:
+		return copyInto(out, k.k.DBout)
+	}
+	return fmt.Errorf("no gradient for input %d", i)
+}
