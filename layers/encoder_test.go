@@ -1,0 +1,159 @@
+package layers
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand"
+	"os"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// transformerGolden is testdata/transformer_golden.json, written by
+// testdata/transformer_golden.py from PyTorch.
+type transformerGolden struct {
+	Batch, Time, Dim, Heads, FF int
+	Lengths                     []int
+	Params                      map[string][]float64
+	X, R                        []float64
+	Cases                       map[string]struct {
+		Y, DX []float64
+		Grads map[string][]float64
+	}
+}
+
+// TestEncoderBlockMatchesPyTorch runs one block with PyTorch's weights and
+// compares its output on the real positions, the input's gradient and
+// every parameter's gradient with nn.TransformerEncoderLayer (norm_first,
+// GELU) and with the same block with RoPE or ALiBi attention written out
+// in PyTorch.
+func TestEncoderBlockMatchesPyTorch(t *testing.T) {
+	raw, err := os.ReadFile("testdata/transformer_golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gold transformerGolden
+	if err := json.Unmarshal(raw, &gold); err != nil {
+		t.Fatal(err)
+	}
+	B, T, D := gold.Batch, gold.Time, gold.Dim
+	mask := make([]float64, B*T)
+	for b, n := range gold.Lengths {
+		for s := 0; s < n; s++ {
+			mask[b*T+s] = 1
+		}
+	}
+	for _, name := range []string{"none", "rope", "alibi"} {
+		t.Run(name, func(t *testing.T) {
+			want, ok := gold.Cases[name]
+			if !ok {
+				t.Fatalf("no case %q in the golden file", name)
+			}
+			cfg := EncoderConfig{Dim: D, Heads: gold.Heads, FF: gold.FF, Rotary: name == "rope", ALiBi: name == "alibi"}
+			blk, err := NewEncoderBlock("", cfg, tensor.Float64, rand.New(rand.NewSource(1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(blk.Params()) != len(gold.Params) {
+				t.Fatalf("%d parameters, PyTorch has %d", len(blk.Params()), len(gold.Params))
+			}
+			for _, p := range blk.Params() {
+				v, ok := gold.Params[p.Name]
+				if !ok || len(v) != p.Size() {
+					t.Fatalf("parameter %s %v: PyTorch has %d values", p.Name, p.Value.Shape(), len(v))
+				}
+				p.Value = tensor.New(tensor.WithShape(p.Value.Shape().Clone()...), tensor.WithBacking(append([]float64{}, v...)))
+			}
+			x := NewParam("x", tensor.New(tensor.WithShape(B, T, D), tensor.WithBacking(append([]float64{}, gold.X...))), true)
+			g := NewGraph(tensor.Float64, true)
+			m := G.NodeFromAny(g.ExprGraph, tensor.New(tensor.WithShape(B, T), tensor.WithBacking(mask)), G.WithName("mask"))
+			y, err := blk.Forward(g, g.Param(x), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := G.NodeFromAny(g.ExprGraph, tensor.New(tensor.WithShape(B, T, D), tensor.WithBacking(gold.R)), G.WithName("r"))
+			loss, err := G.HadamardProd(y, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loss, err = G.Sum(loss); err != nil {
+				t.Fatal(err)
+			}
+			var yv G.Value
+			G.Read(y, &yv)
+			mc, err := Compile(g, loss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer mc.Close()
+			if err := mc.Run(nil); err != nil {
+				t.Fatal(err)
+			}
+			got := yv.Data().([]float64)
+			for i, w := range want.Y {
+				if mask[i/D] == 0 {
+					continue
+				}
+				if math.Abs(got[i]-w) > 1e-10 {
+					t.Fatalf("y[%d] = %.12g, PyTorch %.12g", i, got[i], w)
+				}
+			}
+			compare := func(what string, got, want []float64) {
+				t.Helper()
+				for i := range want {
+					if math.Abs(got[i]-want[i]) > 1e-10 {
+						t.Errorf("%s[%d] = %.12g, PyTorch %.12g", what, i, got[i], want[i])
+						return
+					}
+				}
+			}
+			compare("dx", x.Grad.Data().([]float64), want.DX)
+			for _, p := range blk.Params() {
+				compare("d"+p.Name, p.Grad.Data().([]float64), want.Grads[p.Name])
+			}
+		})
+	}
+}
+
+func TestEncoderGradient(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	enc, err := NewEncoder("encoder", EncoderConfig{Layers: 2, Dim: 8, Heads: 2, FF: 12, Rotary: true, FinalNorm: true}, tensor.Float64, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range enc.Params() {
+		p.Value = tensor.New(tensor.WithShape(p.Value.Shape().Clone()...), tensor.WithBacking(uniform(1, p.Size(), 0.6, rng)))
+	}
+	x := inputParam("x", rng, 2, 4, 8)
+	mask, _ := randomMask(rng, 2, 4)
+	worst := gradCheck(t, func(g *Graph) (*G.Node, error) {
+		m := G.NodeFromAny(g.ExprGraph, mask, G.WithName("mask"))
+		return enc.Forward(g, g.Param(x), m)
+	}, 12)
+	t.Logf("largest relative error %.2g", worst)
+}
+
+func TestEncoderNames(t *testing.T) {
+	enc, err := NewEncoder("encoder", EncoderConfig{Layers: 2, Dim: 8, Heads: 2, FF: 16, FinalNorm: true}, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := enc.Params()
+	for i, want := range map[int]string{
+		0:  "encoder.layers.0.self_attn.in_proj_weight",
+		3:  "encoder.layers.0.self_attn.out_proj.bias",
+		4:  "encoder.layers.0.linear1.weight",
+		11: "encoder.layers.0.norm2.bias",
+		12: "encoder.layers.1.self_attn.in_proj_weight",
+		24: "encoder.norm.weight",
+	} {
+		if ps[i].Name != want {
+			t.Errorf("parameter %d is %q, want %q", i, ps[i].Name, want)
+		}
+	}
+	if len(ps) != 26 {
+		t.Errorf("%d parameters, want 26", len(ps))
+	}
+}
