@@ -1,0 +1,180 @@
+package kernels
+
+import (
+	"math"
+	"math/rand"
+	"runtime"
+	"testing"
+)
+
+func randoms(rng *rand.Rand, n int, scale float64) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = (2*rng.Float64() - 1) * scale
+	}
+	return v
+}
+
+// fdCheck compares analytic gradients with central finite differences of
+// loss, at a sample of the elements of each of the slices in params.
+func fdCheck(t *testing.T, rng *rand.Rand, loss func() float64, params map[string][]float64, analytic map[string][]float64, samples int) {
+	t.Helper()
+	const eps = 1e-6
+	for name, w := range params {
+		for n := 0; n < samples; n++ {
+			i := rng.Intn(len(w))
+			orig := w[i]
+			w[i] = orig + eps
+			up := loss()
+			w[i] = orig - eps
+			down := loss()
+			w[i] = orig
+			num := (up - down) / (2 * eps)
+			got := analytic[name][i]
+			if math.Abs(got-num) > 1e-7+1e-5*(math.Abs(got)+math.Abs(num)) {
+				t.Errorf("d%s[%d] = %.10g, finite difference %.10g", name, i, got, num)
+			}
+		}
+	}
+}
+
+// TestAttentionDropoutGradient checks the backward pass with both
+// dropouts on: a fixed seed draws the same masks in every forward pass, so
+// the loss is a smooth function of the inputs.
+func TestAttentionDropoutGradient(t *testing.T) {
+	const b, tt, d, h = 4, 30, 8, 2 // 120 rows: the products are split over workers
+	for _, pos := range []string{"none", "rope", "alibi"} {
+		t.Run(pos, func(t *testing.T) {
+			rng := rand.New(rand.NewSource(1))
+			a, err := NewAttention[float64](b, tt, d, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch pos {
+			case "rope":
+				if err := a.SetRotary(10000); err != nil {
+					t.Fatal(err)
+				}
+			case "alibi":
+				if err := a.SetSlopes([]float64{0.25, 0.0625}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			real := make([]bool, b*tt)
+			for s := 0; s < b; s++ {
+				n := 1 + rng.Intn(tt)
+				for i := 0; i < n; i++ {
+					real[s*tt+i] = true
+				}
+			}
+			x := randoms(rng, b*tt*d, 1)
+			win, bin := randoms(rng, 3*d*d, 0.7), randoms(rng, 3*d, 0.7)
+			wout, bout := randoms(rng, d*d, 0.7), randoms(rng, d, 0.7)
+			r := randoms(rng, b*tt*d, 1)
+			drop := Dropout{Rate: 0.3, Seed: 11}
+			outDrop := Dropout{Rate: 0.2, Seed: 12}
+			y := make([]float64, b*tt*d)
+			loss := func() float64 {
+				a.Forward(x, real, win, bin, wout, bout, drop, outDrop, y)
+				var s float64
+				for i := range y {
+					s += y[i] * r[i]
+				}
+				return s
+			}
+			loss()
+			a.Backward(x, win, wout, r)
+			analytic := map[string][]float64{
+				"x": append([]float64{}, a.DX...), "win": append([]float64{}, a.DWin...), "bin": append([]float64{}, a.DBin...),
+				"wout": append([]float64{}, a.DWout...), "bout": append([]float64{}, a.DBout...),
+			}
+			fdCheck(t, rng, loss, map[string][]float64{"x": x, "win": win, "bin": bin, "wout": wout, "bout": bout}, analytic, 15)
+		})
+	}
+}
+
+func TestFeedForwardDropoutGradient(t *testing.T) {
+	const rows, in, hidden = 100, 6, 10
+	rng := rand.New(rand.NewSource(2))
+	x := randoms(rng, rows*in, 1)
+	w1, b1 := randoms(rng, hidden*in, 0.7), randoms(rng, hidden, 0.7)
+	w2, b2 := randoms(rng, in*hidden, 0.7), randoms(rng, in, 0.7)
+	r := randoms(rng, rows*in, 1)
+	var f FeedForward[float64]
+	y := make([]float64, rows*in)
+	drop := Dropout{Rate: 0.25, Seed: 3}
+	loss := func() float64 {
+		f.Forward(x, w1, b1, w2, b2, rows, in, hidden, drop, y)
+		var s float64
+		for i := range y {
+			s += y[i] * r[i]
+		}
+		return s
+	}
+	loss()
+	f.Backward(x, w1, w2, r)
+	analytic := map[string][]float64{
+		"x": append([]float64{}, f.DX...), "w1": append([]float64{}, f.DW1...), "b1": append([]float64{}, f.DB1...),
+		"w2": append([]float64{}, f.DW2...), "b2": append([]float64{}, f.DB2...),
+	}
+	fdCheck(t, rng, loss, map[string][]float64{"x": x, "w1": w1, "b1": b1, "w2": w2, "b2": b2}, analytic, 15)
+}
+
+// TestAttentionFloat32 runs the float32 attention (the AVX2 products, one
+// worker and several) against float64 on the same inputs.
+func TestAttentionFloat32(t *testing.T) {
+	const b, tt, d, h = 6, 40, 32, 4
+	rng := rand.New(rand.NewSource(4))
+	real := make([]bool, b*tt)
+	for s := 0; s < b; s++ {
+		for i := 0; i < 1+rng.Intn(tt); i++ {
+			real[s*tt+i] = true
+		}
+	}
+	in := [][]float64{randoms(rng, b*tt*d, 1), randoms(rng, 3*d*d, 0.3), randoms(rng, 3*d, 0.3), randoms(rng, d*d, 0.3), randoms(rng, d, 0.3)}
+	dy := randoms(rng, b*tt*d, 1)
+	to32 := func(v []float64) []float32 {
+		out := make([]float32, len(v))
+		for i, x := range v {
+			out[i] = float32(x)
+		}
+		return out
+	}
+	a64, _ := NewAttention[float64](b, tt, d, h)
+	a64.SetRotary(10000)
+	y64 := make([]float64, b*tt*d)
+	a64.Forward(in[0], real, in[1], in[2], in[3], in[4], Dropout{}, Dropout{}, y64)
+	a64.Backward(in[0], in[1], in[3], dy)
+	for _, procs := range []int{1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		a32, _ := NewAttention[float32](b, tt, d, h)
+		a32.SetRotary(10000)
+		y32 := make([]float32, b*tt*d)
+		a32.Forward(to32(in[0]), real, to32(in[1]), to32(in[2]), to32(in[3]), to32(in[4]), Dropout{}, Dropout{}, y32)
+		a32.Backward(to32(in[0]), to32(in[1]), to32(in[3]), to32(dy))
+		runtime.GOMAXPROCS(prev)
+		for _, c := range []struct {
+			name string
+			f32  []float32
+			f64  []float64
+		}{{"y", y32, y64}, {"dx", a32.DX, a64.DX}, {"dwin", a32.DWin, a64.DWin}, {"dwout", a32.DWout, a64.DWout}} {
+			for i := range c.f64 {
+				if math.Abs(float64(c.f32[i])-c.f64[i]) > 1e-4*math.Max(1, math.Abs(c.f64[i])) {
+					t.Fatalf("GOMAXPROCS %d: %s[%d] float32 %v, float64 %v", procs, c.name, i, c.f32[i], c.f64[i])
+				}
+			}
+		}
+	}
+}
+
+func TestLayerNormKernelRowOfConstants(t *testing.T) {
+	// A constant row has zero variance: the output is the bias, not NaN.
+	x := []float32{3, 3, 3}
+	y, mean, rstd := make([]float32, 3), make([]float32, 1), make([]float32, 1)
+	LayerNorm(x, []float32{1, 1, 1}, []float32{0.5, 0, -1}, 1, 3, 1e-5, y, mean, rstd)
+	for i, want := range []float32{0.5, 0, -1} {
+		if y[i] != want {
+			t.Errorf("LayerNorm of a constant row [%d] = %v, want %v", i, y[i], want)
+		}
+	}
+}
