@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Attention is multi-head self-attention over a [B, T, D] batch of fixed
@@ -204,6 +205,10 @@ func (a *Attention[F]) Forward(x []F, real []bool, win, bin, wout, bout []F, att
 // real keys, the ALiBi term added first. Masked keys are skipped rather
 // than given a large negative logit.
 func softmaxRow[F Float](e []F, real []bool, slope F, i int) {
+	if unsafe.Sizeof(e[0]) == 4 {
+		softmaxRow32(as32(e), real, float32(slope), i)
+		return
+	}
 	maxE := math.Inf(-1)
 	for j := range e {
 		if !real[j] {
@@ -233,6 +238,43 @@ func softmaxRow[F Float](e []F, real []bool, slope F, i int) {
 		}
 	}
 	inv := F(1 / sum)
+	for j := range e {
+		e[j] *= inv
+	}
+}
+
+// softmaxRow32 is softmaxRow in float32 arithmetic on exp32.
+func softmaxRow32(e []float32, real []bool, slope float32, i int) {
+	maxE := float32(math.Inf(-1))
+	for j := range e {
+		if !real[j] {
+			continue
+		}
+		if slope != 0 {
+			dist := i - j
+			if dist < 0 {
+				dist = -dist
+			}
+			e[j] -= slope * float32(dist)
+		}
+		if e[j] > maxE {
+			maxE = e[j]
+		}
+	}
+	if math.IsInf(float64(maxE), -1) {
+		clear(e)
+		return
+	}
+	var sum float32
+	for j := range e {
+		if real[j] {
+			e[j] = exp32(e[j] - maxE)
+			sum += e[j]
+		} else {
+			e[j] = 0
+		}
+	}
+	inv := 1 / sum
 	for j := range e {
 		e[j] *= inv
 	}

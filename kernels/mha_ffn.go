@@ -44,6 +44,26 @@ func GELUBackward[F Float](x, dy, dx []F) {
 	}
 }
 
+// geluWithGrad sets y[i] = GELU(x[i]) and dg[i] = GELU'(x[i]), so that
+// the backward pass needs no second evaluation of the exponential.
+func geluWithGrad[F Float](x, y, dg []F) {
+	if unsafe.Sizeof(x[0]) == 4 {
+		x32, y32, d32 := as32(x), as32(y), as32(dg)
+		for i, v := range x32 {
+			p, d := normal32(v)
+			y32[i] = v * p
+			d32[i] = p + v*d
+		}
+		return
+	}
+	GELU(x, y)
+	ones := make([]F, len(x))
+	for i := range ones {
+		ones[i] = 1
+	}
+	GELUBackward(x, ones, dg)
+}
+
 // normal32 returns Φ(x) and φ(x) in float32. With z = |x|/√2,
 // erfc(z) ≈ t·(a1 + t(a2 + t(a3 + t(a4 + t·a5))))·e^(-z²), t = 1/(1 + p·z)
 // (Abramowitz & Stegun 7.1.26), and Φ(x) = erfc(-x/√2)/2, so the tail
@@ -82,7 +102,7 @@ func normal32(x float32) (cdf, pdf float32) {
 // and are reused. A FeedForward is not safe for concurrent use.
 type FeedForward[F Float] struct {
 	rows, in, hidden int
-	pre, act         []F    // [rows, Hidden]: x·W1ᵀ + b1, then the dropped GELU
+	pre, act, dgelu  []F    // [rows, Hidden]: x·W1ᵀ + b1, the dropped GELU, GELU'(pre)
 	keepH, keepY     []bool // dropout masks, nil without dropout
 	scale            F      // 1/(1 - rate)
 
@@ -98,9 +118,10 @@ func (f *FeedForward[F]) Forward(x, w1, b1, w2, b2 []F, rows, in, hidden int, dr
 	f.rows, f.in, f.hidden = rows, in, hidden
 	f.pre = grow(f.pre, rows*hidden)
 	f.act = grow(f.act, rows*hidden)
+	f.dgelu = grow(f.dgelu, rows*hidden)
 	broadcastRows(f.pre, b1, rows)
 	parallelGemm(false, true, rows, hidden, in, 1, x, in, w1, in, 1, f.pre, hidden)
-	geluParallel(f.pre, f.act)
+	parallelChunks(len(f.pre), 4096, func(lo, hi int) { geluWithGrad(f.pre[lo:hi], f.act[lo:hi], f.dgelu[lo:hi]) })
 	f.keepH, f.keepY = nil, nil
 	if drop.Rate > 0 {
 		f.scale = F(1 / (1 - drop.Rate))
@@ -136,21 +157,15 @@ func (f *FeedForward[F]) Backward(x, w1, w2, dy []F) {
 	if f.keepH != nil {
 		applyKeep(f.dact, f.keepH, f.scale)
 	}
-	geluBackwardParallel(f.pre, f.dact)
+	parallelChunks(len(f.dact), 4096, func(lo, hi int) {
+		d, g := f.dact[lo:hi], f.dgelu[lo:hi]
+		for i := range d {
+			d[i] *= g[i]
+		}
+	})
 	sumRows(f.DB1, f.dact, rows, hidden)
 	parallelGemm(true, false, hidden, in, rows, 1, f.dact, hidden, x, in, 0, f.DW1, in)
 	parallelGemm(false, false, rows, in, hidden, 1, f.dact, hidden, w1, in, 0, f.DX, in)
-}
-
-// geluParallel is GELU spread over the workers.
-func geluParallel[F Float](x, y []F) {
-	parallelChunks(len(x), 4096, func(lo, hi int) { GELU(x[lo:hi], y[lo:hi]) })
-}
-
-// geluBackwardParallel is GELUBackward in place on d, spread over the
-// workers.
-func geluBackwardParallel[F Float](x, d []F) {
-	parallelChunks(len(x), 4096, func(lo, hi int) { GELUBackward(x[lo:hi], d[lo:hi], d[lo:hi]) })
 }
 
 // broadcastRows sets each of the rows of c to b.

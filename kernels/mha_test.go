@@ -178,3 +178,42 @@ func TestLayerNormKernelRowOfConstants(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedForwardFloat32 runs the float32 feed-forward block (the AVX2
+// products and the float32 GELU, one worker and several) against float64.
+func TestFeedForwardFloat32(t *testing.T) {
+	const rows, in, hidden = 150, 16, 40
+	rng := rand.New(rand.NewSource(6))
+	vs := [][]float64{randoms(rng, rows*in, 2), randoms(rng, hidden*in, 0.5), randoms(rng, hidden, 0.5), randoms(rng, in*hidden, 0.5), randoms(rng, in, 0.5)}
+	dy := randoms(rng, rows*in, 1)
+	to32 := func(v []float64) []float32 {
+		out := make([]float32, len(v))
+		for i, x := range v {
+			out[i] = float32(x)
+		}
+		return out
+	}
+	var f64 FeedForward[float64]
+	y64 := make([]float64, rows*in)
+	f64.Forward(vs[0], vs[1], vs[2], vs[3], vs[4], rows, in, hidden, Dropout{}, y64)
+	f64.Backward(vs[0], vs[1], vs[3], dy)
+	for _, procs := range []int{1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		var f32 FeedForward[float32]
+		y32 := make([]float32, rows*in)
+		f32.Forward(to32(vs[0]), to32(vs[1]), to32(vs[2]), to32(vs[3]), to32(vs[4]), rows, in, hidden, Dropout{}, y32)
+		f32.Backward(to32(vs[0]), to32(vs[1]), to32(vs[3]), to32(dy))
+		runtime.GOMAXPROCS(prev)
+		for _, c := range []struct {
+			name string
+			f32  []float32
+			f64  []float64
+		}{{"y", y32, y64}, {"dx", f32.DX, f64.DX}, {"dw1", f32.DW1, f64.DW1}, {"db1", f32.DB1, f64.DB1}, {"dw2", f32.DW2, f64.DW2}} {
+			for i := range c.f64 {
+				if math.Abs(float64(c.f32[i])-c.f64[i]) > 1e-4*math.Max(1, math.Abs(c.f64[i])) {
+					t.Fatalf("GOMAXPROCS %d: %s[%d] float32 %v, float64 %v", procs, c.name, i, c.f32[i], c.f64[i])
+				}
+			}
+		}
+	}
+}

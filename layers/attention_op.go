@@ -37,6 +37,7 @@ type fusedOp struct {
 	dtype  tensor.Dtype
 	diff   []bool // which inputs get a gradient; input 0 always does
 	kernel fusedKernel
+	value  *tensor.Dense // the output, reused from run to run
 }
 
 func (op *fusedOp) types(extra ...tensor.Shape) hm.Type {
@@ -85,21 +86,21 @@ func (op *fusedOp) checkValues(vs []G.Value) error {
 	return op.checkShapes(shapes)
 }
 
-func (op *fusedOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
-
-// UsePreallocDo writes the output into prealloc when it fits.
-func (op *fusedOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, error) {
+// Do runs the forward pass into the op's own output tensor, the same one
+// every run: allocating a fresh one per run costs more, in page faults,
+// than the arithmetic of a layer norm.
+func (op *fusedOp) Do(vs ...G.Value) (G.Value, error) {
 	if err := op.checkValues(vs); err != nil {
 		return nil, err
 	}
-	out := fusedOutput(prealloc, op.out, op.dtype)
-	if err := op.kernel.forward(vs, out); err != nil {
+	op.value = ownTensor(op.value, op.out, op.dtype)
+	if err := op.kernel.forward(vs, op.value); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.name, err)
 	}
-	return out, nil
+	return op.value, nil
 }
 
-func (op *fusedOp) ReturnsPtr() bool     { return false }
+func (op *fusedOp) ReturnsPtr() bool     { return true }
 func (op *fusedOp) CallsExtern() bool    { return false }
 func (op *fusedOp) OverwritesInput() int { return -1 }
 
@@ -118,7 +119,7 @@ func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 	if len(inputs) != len(op.shapes) {
 		return nil, fmt.Errorf("%s: %d inputs, want %d", op.name, len(inputs), len(op.shapes))
 	}
-	back, err := G.ApplyOp(&fusedBackOp{op}, append(append(G.Nodes{}, inputs...), grad)...)
+	back, err := G.ApplyOp(&fusedBackOp{of: op}, append(append(G.Nodes{}, inputs...), grad)...)
 	if err != nil {
 		return nil, fmt.Errorf("%s backward: %w", op.name, err)
 	}
@@ -128,7 +129,7 @@ func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 		if i >= len(op.diff) || !op.diff[i] {
 			continue
 		}
-		if grads[i], err = G.ApplyOp(&fusedGradOp{op, i}, back); err != nil {
+		if grads[i], err = G.ApplyOp(&fusedGradOp{of: op, input: i}, back); err != nil {
 			return nil, fmt.Errorf("%s gradient of input %d: %w", op.name, i, err)
 		}
 	}
@@ -136,15 +137,17 @@ func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 }
 
 // fusedBackOp runs the backward pass; its value is the gradient of input 0.
-type fusedBackOp struct{ of *fusedOp }
+type fusedBackOp struct {
+	of    *fusedOp
+	value *tensor.Dense
+}
 
 func (op *fusedBackOp) Arity() int    { return len(op.of.shapes) + 1 }
 func (op *fusedBackOp) Type() hm.Type { return op.of.types(op.of.out, op.of.shapes[0]) }
 func (op *fusedBackOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.of.shapes[0].Clone(), nil
 }
-func (op *fusedBackOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
-func (op *fusedBackOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, error) {
+func (op *fusedBackOp) Do(vs ...G.Value) (G.Value, error) {
 	n := len(op.of.shapes)
 	if len(vs) != n+1 {
 		return nil, fmt.Errorf("%s backward: %d inputs, want %d", op.of.name, len(vs), n+1)
@@ -155,13 +158,13 @@ func (op *fusedBackOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, 
 	if !vs[n].Shape().Eq(op.of.out) {
 		return nil, fmt.Errorf("%s backward: gradient of shape %v, want %v", op.of.name, vs[n].Shape(), op.of.out)
 	}
-	dx := fusedOutput(prealloc, op.of.shapes[0], op.of.dtype)
-	if err := op.of.kernel.backward(vs[:n], vs[n], dx); err != nil {
+	op.value = ownTensor(op.value, op.of.shapes[0], op.of.dtype)
+	if err := op.of.kernel.backward(vs[:n], vs[n], op.value); err != nil {
 		return nil, fmt.Errorf("%s backward: %w", op.of.name, err)
 	}
-	return dx, nil
+	return op.value, nil
 }
-func (op *fusedBackOp) ReturnsPtr() bool      { return false }
+func (op *fusedBackOp) ReturnsPtr() bool      { return true }
 func (op *fusedBackOp) CallsExtern() bool     { return false }
 func (op *fusedBackOp) OverwritesInput() int  { return -1 }
 func (op *fusedBackOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s-backward-%p", op.of.name, op.of) }
@@ -177,6 +180,7 @@ func (op *fusedBackOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 type fusedGradOp struct {
 	of    *fusedOp
 	input int
+	value *tensor.Dense
 }
 
 func (op *fusedGradOp) Arity() int { return 1 }
@@ -187,15 +191,14 @@ func (op *fusedGradOp) Type() hm.Type {
 func (op *fusedGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.of.shapes[op.input].Clone(), nil
 }
-func (op *fusedGradOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
-func (op *fusedGradOp) UsePreallocDo(prealloc G.Value, _ ...G.Value) (G.Value, error) {
-	out := fusedOutput(prealloc, op.of.shapes[op.input], op.of.dtype)
-	if err := op.of.kernel.grad(op.input, out); err != nil {
+func (op *fusedGradOp) Do(...G.Value) (G.Value, error) {
+	op.value = ownTensor(op.value, op.of.shapes[op.input], op.of.dtype)
+	if err := op.of.kernel.grad(op.input, op.value); err != nil {
 		return nil, fmt.Errorf("%s gradient of input %d: %w", op.of.name, op.input, err)
 	}
-	return out, nil
+	return op.value, nil
 }
-func (op *fusedGradOp) ReturnsPtr() bool     { return false }
+func (op *fusedGradOp) ReturnsPtr() bool     { return true }
 func (op *fusedGradOp) CallsExtern() bool    { return false }
 func (op *fusedGradOp) OverwritesInput() int { return -1 }
 func (op *fusedGradOp) WriteHash(h hash.Hash) {
@@ -209,10 +212,9 @@ func (op *fusedGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 }
 
 var (
-	_ G.SDOp            = (*fusedOp)(nil)
-	_ G.UsePreallocDoer = (*fusedOp)(nil)
-	_ G.UsePreallocDoer = (*fusedBackOp)(nil)
-	_ G.UsePreallocDoer = (*fusedGradOp)(nil)
+	_ G.SDOp = (*fusedOp)(nil)
+	_ G.Op   = (*fusedBackOp)(nil)
+	_ G.Op   = (*fusedGradOp)(nil)
 )
 
 func fusedHash(op interface{ WriteHash(hash.Hash) }) uint32 {
@@ -221,10 +223,10 @@ func fusedHash(op interface{ WriteHash(hash.Hash) }) uint32 {
 	return h.Sum32()
 }
 
-// fusedOutput returns prealloc when it can hold a result of shape s and
-// type dt, and a new tensor otherwise.
-func fusedOutput(prealloc G.Value, s tensor.Shape, dt tensor.Dtype) *tensor.Dense {
-	if t, ok := prealloc.(*tensor.Dense); ok && t.Shape().Eq(s) && t.Dtype() == dt && !t.IsView() {
+// ownTensor returns t, or a new tensor of shape s and type dt when t is
+// nil or no longer of that shape (Gorgonia may reshape a value in place).
+func ownTensor(t *tensor.Dense, s tensor.Shape, dt tensor.Dtype) *tensor.Dense {
+	if t != nil && t.Shape().Eq(s) && t.Dtype() == dt && !t.IsView() {
 		return t
 	}
 	return tensor.New(tensor.WithShape(s.Clone()...), tensor.Of(dt))

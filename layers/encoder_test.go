@@ -88,8 +88,12 @@ func TestEncoderBlockMatchesPyTorch(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer mc.Close()
-			if err := mc.Run(nil); err != nil {
-				t.Fatal(err)
+			// Twice: the second run must neither add to the first's
+			// gradients nor read stale values.
+			for run := 0; run < 2; run++ {
+				if err := mc.Run(nil); err != nil {
+					t.Fatal(err)
+				}
 			}
 			got := yv.Data().([]float64)
 			for i, w := range want.Y {
