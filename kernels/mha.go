@@ -21,22 +21,29 @@ import (
 //
 // Padded keys get no weight. Query rows after the last real token of a
 // sequence are not computed: their context is zero, so their output is
-// bout. Padded queries before it are computed as PyTorch does. An
-// Attention keeps what Backward needs and is not safe for concurrent use.
+// bout. Padded queries before it are computed as PyTorch does.
+//
+// An Attention keeps what Backward needs. Its buffers grow with the shapes
+// it is given and are reused, so one Attention serves batches of any
+// shape, one pass at a time; it is not safe for concurrent use.
 type Attention[F Float] struct {
 	b, t, d, h, dh int
-	slopes         []F // per head; nil without ALiBi
-	cos, sin       []F // [T, dh/2]; nil without RoPE
+	slopes         []F     // per head; nil without ALiBi
+	rotaryBase     float64 // 0 without RoPE
+	cos, sin       []F     // [T, dh/2] for the shape of the last pass
+	cosT, cosDH    int     // the shape cos and sin were made for
 
-	real  []bool // [B*T] copy of the caller's mask
-	span  []int  // per sequence: one past the last real token
-	qkv   []F    // [B*T, 3D], Q and K rotated
-	p     []F    // [B*H, T, T] attention weights
-	pd    []F    // [B*H, T, T] the weights after dropout; nil without
-	ctx   []F    // [B*T, D]
-	keepY []bool // output dropout; nil without
-	scale F      // output dropout scale
-	dyc   []F
+	real       []bool // [B*T] copy of the caller's mask
+	span       []int  // per sequence: one past the last real token
+	qkv        []F    // [B*T, 3D], Q and K rotated
+	p          []F    // [B*H, T, T] attention weights
+	pd         []F    // [B*H, T, T] the weights after dropout, when dropped
+	dropped    bool
+	ctx        []F    // [B*T, D]
+	keepY      []bool // output dropout mask, when dropped
+	outDropped bool
+	scale      F // output dropout scale
+	dyc        []F
 
 	// DX, DWin, DBin, DWout, DBout hold the gradients after Backward.
 	DX, DWin, DBin, DWout, DBout []F
@@ -44,32 +51,14 @@ type Attention[F Float] struct {
 	scratch                      [][]F // [T*T] per worker
 }
 
-// NewAttention makes the attention of heads heads over [b, t, d]
-// batches; heads must divide d.
-func NewAttention[F Float](b, t, d, heads int) (*Attention[F], error) {
-	if b <= 0 || t <= 0 || d <= 0 || heads <= 0 || d%heads != 0 {
-		return nil, fmt.Errorf("attention: batch %d, time %d, dim %d, heads %d: want positive sizes and heads dividing dim", b, t, d, heads)
-	}
-	n := b * t
-	a := &Attention[F]{
-		b: b, t: t, d: d, h: heads, dh: d / heads,
-		real: make([]bool, n), span: make([]int, b),
-		qkv: make([]F, n*3*d), p: make([]F, b*heads*t*t), ctx: make([]F, n*d),
-	}
-	return a, nil
-}
+// NewAttention makes the attention of heads heads.
+func NewAttention[F Float](heads int) *Attention[F] { return &Attention[F]{h: heads} }
 
 // SetRotary rotates queries and keys by their position, RoFormer's rotary
 // position embedding (Su et al. 2021, eq. 34): in each head, the pair of
 // features (2i, 2i+1) at position m turns by the angle m·base^(-2i/dh).
 // The head width must be even. base 10000 is the paper's.
-func (a *Attention[F]) SetRotary(base float64) error {
-	if a.dh%2 != 0 {
-		return fmt.Errorf("attention: rotary positions need an even head width, got %d", a.dh)
-	}
-	a.cos, a.sin = RotaryTables[F](a.t, a.dh, base)
-	return nil
-}
+func (a *Attention[F]) SetRotary(base float64) { a.rotaryBase = base }
 
 // RotaryTables returns cos(m·θ_i) and sin(m·θ_i), [t, dh/2] row-major,
 // θ_i = base^(-2i/dh): the angles of SetRotary.
@@ -112,7 +101,8 @@ func Rotate[F Float](x []F, rows, width, ld, t, dh int, cos, sin []F, inverse bo
 
 // SetSlopes adds -slopes[h]·|i-j| to head h's logits for query i and key
 // j: ALiBi (Press et al. 2022), made symmetric for an encoder that sees
-// both sides, as bidirectional ALiBi models (MosaicBERT) do.
+// both sides, as bidirectional ALiBi models (MosaicBERT) do. It wants one
+// slope per head.
 func (a *Attention[F]) SetSlopes(slopes []float64) error {
 	if len(slopes) != a.h {
 		return fmt.Errorf("attention: %d ALiBi slopes for %d heads", len(slopes), a.h)
@@ -124,11 +114,34 @@ func (a *Attention[F]) SetSlopes(slopes []float64) error {
 	return nil
 }
 
-// Forward computes y, [B*T, D], from x, [B*T, D], with real[b*T+t] true
-// for real tokens. attnDrop drops attention weights, outDrop the output;
-// a zero Rate drops nothing.
-func (a *Attention[F]) Forward(x []F, real []bool, win, bin, wout, bout []F, attnDrop, outDrop Dropout, y []F) {
-	b, t, d, h, dh := a.b, a.t, a.d, a.h, a.dh
+// shape readies the buffers for [b, t, d] batches.
+func (a *Attention[F]) shape(b, t, d int) {
+	a.b, a.t, a.d, a.dh = b, t, d, d/a.h
+	n := b * t
+	a.real = growBool(a.real, n)
+	if cap(a.span) < b {
+		a.span = make([]int, b)
+	}
+	a.span = a.span[:b]
+	a.qkv = grow(a.qkv, n*3*d)
+	a.p = grow(a.p, b*a.h*t*t)
+	a.ctx = grow(a.ctx, n*d)
+	if a.rotaryBase != 0 && (a.cosT != t || a.cosDH != a.dh) {
+		a.cos, a.sin = RotaryTables[F](t, a.dh, a.rotaryBase)
+		a.cosT, a.cosDH = t, a.dh
+	}
+	for i := range a.scratch {
+		a.scratch[i] = grow(a.scratch[i], t*t)
+	}
+}
+
+// Forward computes y, [b*t, d], from x, [b*t, d], with real[s*t+i] true
+// for real tokens; the heads must divide d (and the head width be even
+// with RoPE). attnDrop drops attention weights, outDrop the output; a zero
+// Rate drops nothing.
+func (a *Attention[F]) Forward(x []F, real []bool, b, t, d int, win, bin, wout, bout []F, attnDrop, outDrop Dropout, y []F) {
+	a.shape(b, t, d)
+	h, dh := a.h, a.dh
 	n := b * t
 	copy(a.real, real)
 	for s := range a.span {
@@ -142,15 +155,14 @@ func (a *Attention[F]) Forward(x []F, real []bool, win, bin, wout, bout []F, att
 	}
 	broadcastRows(a.qkv, bin, n)
 	parallelGemm(false, true, n, 3*d, d, 1, x, d, win, d, 1, a.qkv, 3*d)
-	if a.cos != nil {
+	if a.rotaryBase != 0 {
 		parallelChunks(b, 1, func(lo, hi int) {
 			Rotate(a.qkv[lo*t*3*d:], (hi-lo)*t, 2*d, 3*d, t, dh, a.cos, a.sin, false)
 		})
 	}
-	if attnDrop.Rate > 0 {
+	a.dropped = attnDrop.Rate > 0
+	if a.dropped {
 		a.pd = grow(a.pd, len(a.p))
-	} else {
-		a.pd = nil
 	}
 	clear(a.ctx)
 	scale := F(1 / math.Sqrt(float64(dh)))
@@ -174,7 +186,7 @@ func (a *Attention[F]) Forward(x []F, real []bool, win, bin, wout, bout []F, att
 			softmaxRow(p[i*t:i*t+m], mask, slope, i)
 		}
 		src := p
-		if a.pd != nil {
+		if a.dropped {
 			src = a.pd[task*t*t : (task+1)*t*t]
 			keepScale := F(1 / (1 - attnDrop.Rate))
 			thr := keepThreshold(attnDrop.Rate)
@@ -193,8 +205,8 @@ func (a *Attention[F]) Forward(x []F, real []bool, win, bin, wout, bout []F, att
 	})
 	broadcastRows(y, bout, n)
 	parallelGemm(false, true, n, d, d, 1, a.ctx, d, wout, d, 1, y, d)
-	a.keepY = nil
-	if outDrop.Rate > 0 {
+	a.outDropped = outDrop.Rate > 0
+	if a.outDropped {
 		a.scale = F(1 / (1 - outDrop.Rate))
 		a.keepY = drawKeep(growBool(a.keepY, n*d), outDrop.Rate, outDrop.Seed)
 		applyKeep(y, a.keepY, a.scale)
@@ -290,7 +302,7 @@ func (a *Attention[F]) Backward(x, win, wout, dy []F) {
 	a.DWin, a.DBin = grow(a.DWin, 3*d*d), grow(a.DBin, 3*d)
 	a.DWout, a.DBout = grow(a.DWout, d*d), grow(a.DBout, d)
 	a.dctx, a.dqkv = grow(a.dctx, n*d), grow(a.dqkv, n*3*d)
-	if a.keepY != nil {
+	if a.outDropped {
 		a.dyc = grow(a.dyc, n*d)
 		copy(a.dyc, dy[:n*d])
 		applyKeep(a.dyc, a.keepY, a.scale)
@@ -313,7 +325,7 @@ func (a *Attention[F]) Backward(x, win, wout, dy []F) {
 		dc := a.dctx[s*t*d+hd*dh:]
 		p := a.p[task*t*t : (task+1)*t*t]
 		src := p
-		if a.pd != nil {
+		if a.dropped {
 			src = a.pd[task*t*t : (task+1)*t*t]
 		}
 		Gemm(true, false, m, dh, m, 1, src, t, dc, d, 0, dv, 3*d)
@@ -334,7 +346,7 @@ func (a *Attention[F]) Backward(x, win, wout, dy []F) {
 		Gemm(false, false, m, dh, m, scale, ds, t, k, 3*d, 0, dq, 3*d)
 		Gemm(true, false, m, dh, m, scale, ds, t, q, 3*d, 0, dk, 3*d)
 	})
-	if a.cos != nil {
+	if a.rotaryBase != 0 {
 		parallelChunks(b, 1, func(lo, hi int) {
 			Rotate(a.dqkv[lo*t*3*d:], (hi-lo)*t, 2*d, 3*d, t, dh, a.cos, a.sin, true)
 		})

@@ -46,15 +46,10 @@ func TestAttentionDropoutGradient(t *testing.T) {
 	for _, pos := range []string{"none", "rope", "alibi"} {
 		t.Run(pos, func(t *testing.T) {
 			rng := rand.New(rand.NewSource(1))
-			a, err := NewAttention[float64](b, tt, d, h)
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := NewAttention[float64](h)
 			switch pos {
 			case "rope":
-				if err := a.SetRotary(10000); err != nil {
-					t.Fatal(err)
-				}
+				a.SetRotary(10000)
 			case "alibi":
 				if err := a.SetSlopes([]float64{0.25, 0.0625}); err != nil {
 					t.Fatal(err)
@@ -75,7 +70,7 @@ func TestAttentionDropoutGradient(t *testing.T) {
 			outDrop := Dropout{Rate: 0.2, Seed: 12}
 			y := make([]float64, b*tt*d)
 			loss := func() float64 {
-				a.Forward(x, real, win, bin, wout, bout, drop, outDrop, y)
+				a.Forward(x, real, b, tt, d, win, bin, wout, bout, drop, outDrop, y)
 				var s float64
 				for i := range y {
 					s += y[i] * r[i]
@@ -140,17 +135,20 @@ func TestAttentionFloat32(t *testing.T) {
 		}
 		return out
 	}
-	a64, _ := NewAttention[float64](b, tt, d, h)
+	a64 := NewAttention[float64](h)
 	a64.SetRotary(10000)
 	y64 := make([]float64, b*tt*d)
-	a64.Forward(in[0], real, in[1], in[2], in[3], in[4], Dropout{}, Dropout{}, y64)
+	a64.Forward(in[0], real, b, tt, d, in[1], in[2], in[3], in[4], Dropout{}, Dropout{}, y64)
 	a64.Backward(in[0], in[1], in[3], dy)
 	for _, procs := range []int{1, 2} {
 		prev := runtime.GOMAXPROCS(procs)
-		a32, _ := NewAttention[float32](b, tt, d, h)
+		a32 := NewAttention[float32](h)
 		a32.SetRotary(10000)
+		// A pass at another shape first: the buffers must follow the shape.
+		small := make([]float32, 2*5*d)
+		a32.Forward(small, make([]bool, 10), 2, 5, d, to32(in[1]), to32(in[2]), to32(in[3]), to32(in[4]), Dropout{}, Dropout{}, small)
 		y32 := make([]float32, b*tt*d)
-		a32.Forward(to32(in[0]), real, to32(in[1]), to32(in[2]), to32(in[3]), to32(in[4]), Dropout{}, Dropout{}, y32)
+		a32.Forward(to32(in[0]), real, b, tt, d, to32(in[1]), to32(in[2]), to32(in[3]), to32(in[4]), Dropout{}, Dropout{}, y32)
 		a32.Backward(to32(in[0]), to32(in[1]), to32(in[3]), to32(dy))
 		runtime.GOMAXPROCS(prev)
 		for _, c := range []struct {

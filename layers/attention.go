@@ -41,7 +41,8 @@ type MultiHeadAttention struct {
 	// TransformerEncoderLayer's dropout1). Both apply in training only.
 	Dropout, OutputDropout float64
 
-	rng *rand.Rand
+	rng    *rand.Rand
+	states *kernelStates
 }
 
 // AttentionOption configures a MultiHeadAttention.
@@ -77,6 +78,7 @@ func NewMultiHeadAttention(prefix string, dim, heads int, dt tensor.Dtype, rng *
 		OutProjWeight: NewParam(prefix+".out_proj.weight", fromFloat64s(dt, uniform(dim, dim, 1/math.Sqrt(float64(dim)), rng), dim, dim), true),
 		OutProjBias:   NewParam(prefix+".out_proj.bias", newTensor(dt, dim), true),
 		rng:           rng,
+		states:        &kernelStates{},
 	}
 	for _, o := range opts {
 		o(a)
@@ -84,8 +86,8 @@ func NewMultiHeadAttention(prefix string, dim, heads int, dt tensor.Dtype, rng *
 	if a.Rotary != nil && a.ALiBi != nil {
 		return nil, fmt.Errorf("attention: rotary and ALiBi positions together")
 	}
-	if a.Rotary != nil && a.Rotary.HeadDim != dim/heads {
-		return nil, fmt.Errorf("attention: rotary head width %d, heads are %d wide", a.Rotary.HeadDim, dim/heads)
+	if a.Rotary != nil && (a.Rotary.HeadDim != dim/heads || a.Rotary.HeadDim%2 != 0) {
+		return nil, fmt.Errorf("attention: rotary head width %d, heads are %d wide: want equal and even", a.Rotary.HeadDim, dim/heads)
 	}
 	if a.ALiBi != nil && a.ALiBi.Heads != heads {
 		return nil, fmt.Errorf("attention: ALiBi for %d heads, attention has %d", a.ALiBi.Heads, heads)
@@ -136,14 +138,11 @@ func (a *MultiHeadAttention) Forward(g *Graph, x, mask *G.Node) (*G.Node, error)
 	var k fusedKernel
 	switch g.Dtype {
 	case tensor.Float32:
-		k, err = newAttentionKernel[float32](a, s, drop, outDrop)
+		k = newAttentionKernel[float32](a, s, g.Dtype, drop, outDrop)
 	case tensor.Float64:
-		k, err = newAttentionKernel[float64](a, s, drop, outDrop)
+		k = newAttentionKernel[float64](a, s, g.Dtype, drop, outDrop)
 	default:
-		err = dtypeError(a.name, g.Dtype)
-	}
-	if err != nil {
-		return nil, err
+		return nil, dtypeError(a.name, g.Dtype)
 	}
 	op := &fusedOp{
 		name:   "MultiHeadAttention",
@@ -160,30 +159,52 @@ func (a *MultiHeadAttention) Forward(g *Graph, x, mask *G.Node) (*G.Node, error)
 	return y, nil
 }
 
-// attentionKernel runs kernels.Attention for one node.
+// attentionKernel runs kernels.Attention for one node, on a state
+// borrowed from the layer for each pass.
 type attentionKernel[F kernels.Float] struct {
-	layer         *MultiHeadAttention
-	k             *kernels.Attention[F]
-	real          []bool
-	drop, outDrop float64
+	layer                    *MultiHeadAttention
+	dtype                    tensor.Dtype
+	b, t, d                  int
+	k                        *kernels.Attention[F] // borrowed, or nil
+	training                 bool                  // a backward pass follows the forward pass
+	real                     []bool
+	drop, outDrop            float64
+	dwin, dbin, dwout, dbout []F
 }
 
-func newAttentionKernel[F kernels.Float](a *MultiHeadAttention, s tensor.Shape, drop, outDrop float64) (*attentionKernel[F], error) {
-	k, err := kernels.NewAttention[F](s[0], s[1], s[2], a.Heads)
-	if err != nil {
-		return nil, err
+func newAttentionKernel[F kernels.Float](a *MultiHeadAttention, s tensor.Shape, dt tensor.Dtype, drop, outDrop float64) *attentionKernel[F] {
+	return &attentionKernel[F]{layer: a, dtype: dt, b: s[0], t: s[1], d: s[2], real: make([]bool, s[0]*s[1]), drop: drop, outDrop: outDrop}
+}
+
+func (k *attentionKernel[F]) differentiated() { k.training = true }
+
+// borrow gives the node a kernel state, unless it holds one from a forward
+// pass whose backward pass never came.
+func (k *attentionKernel[F]) borrow() error {
+	if k.k != nil {
+		return nil
 	}
-	if a.Rotary != nil {
-		if err := k.SetRotary(a.Rotary.Base); err != nil {
-			return nil, err
+	if v, ok := k.layer.states.get(k.dtype).(*kernels.Attention[F]); ok {
+		k.k = v
+		return nil
+	}
+	a := kernels.NewAttention[F](k.layer.Heads)
+	if k.layer.Rotary != nil {
+		a.SetRotary(k.layer.Rotary.Base)
+	}
+	if k.layer.ALiBi != nil {
+		if err := a.SetSlopes(k.layer.ALiBi.Slopes()); err != nil {
+			return err
 		}
 	}
-	if a.ALiBi != nil {
-		if err := k.SetSlopes(a.ALiBi.Slopes()); err != nil {
-			return nil, err
-		}
+	k.k = a
+	return nil
+}
+
+func (k *attentionKernel[F]) giveBack() {
+	if k.layer.states.put(k.dtype, k.k) {
+		k.k = nil
 	}
-	return &attentionKernel[F]{layer: a, k: k, real: make([]bool, s[0]*s[1]), drop: drop, outDrop: outDrop}, nil
 }
 
 func (k *attentionKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
@@ -194,6 +215,9 @@ func (k *attentionKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
 	if err := realMask(in[1], k.real); err != nil {
 		return err
 	}
+	if err := k.borrow(); err != nil {
+		return err
+	}
 	var drop, outDrop kernels.Dropout
 	if k.drop > 0 {
 		drop = kernels.Dropout{Rate: k.drop, Seed: k.layer.rng.Uint64()}
@@ -201,11 +225,17 @@ func (k *attentionKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
 	if k.outDrop > 0 {
 		outDrop = kernels.Dropout{Rate: k.outDrop, Seed: k.layer.rng.Uint64()}
 	}
-	k.k.Forward(v[0], k.real, v[1], v[2], v[3], v[4], drop, outDrop, out.Data().([]F))
+	k.k.Forward(v[0], k.real, k.b, k.t, k.d, v[1], v[2], v[3], v[4], drop, outDrop, out.Data().([]F))
+	if !k.training {
+		k.giveBack()
+	}
 	return nil
 }
 
 func (k *attentionKernel[F]) backward(in []G.Value, dy G.Value, dx *tensor.Dense) error {
+	if k.k == nil {
+		return fmt.Errorf("backward pass without its forward pass")
+	}
 	v, err := floatsOf[F](in, 0, 2, 4)
 	if err != nil {
 		return err
@@ -215,19 +245,25 @@ func (k *attentionKernel[F]) backward(in []G.Value, dy G.Value, dx *tensor.Dense
 		return err
 	}
 	k.k.Backward(v[0], v[1], v[2], d)
-	return copyInto(dx, k.k.DX)
+	k.dwin = append(k.dwin[:0], k.k.DWin...)
+	k.dbin = append(k.dbin[:0], k.k.DBin...)
+	k.dwout = append(k.dwout[:0], k.k.DWout...)
+	k.dbout = append(k.dbout[:0], k.k.DBout...)
+	err = copyInto(dx, k.k.DX)
+	k.giveBack()
+	return err
 }
 
 func (k *attentionKernel[F]) grad(i int, out *tensor.Dense) error {
 	switch i {
 	case 2:
-		return copyInto(out, k.k.DWin)
+		return copyInto(out, k.dwin)
 	case 3:
-		return copyInto(out, k.k.DBin)
+		return copyInto(out, k.dbin)
 	case 4:
-		return copyInto(out, k.k.DWout)
+		return copyInto(out, k.dwout)
 	case 5:
-		return copyInto(out, k.k.DBout)
+		return copyInto(out, k.dbout)
 	}
 	return fmt.Errorf("no gradient for input %d", i)
 }

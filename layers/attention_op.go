@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -28,6 +29,10 @@ type fusedKernel interface {
 	// grad copies the gradient of input i left by backward into out.
 	grad(i int, out *tensor.Dense) error
 }
+
+// differentiable is a fusedKernel that wants to know that a backward
+// node follows its forward pass, so that it keeps its intermediates.
+type differentiable interface{ differentiated() }
 
 // fusedOp is the forward node.
 type fusedOp struct {
@@ -118,6 +123,9 @@ func (op *fusedOp) DiffWRT(n int) []bool {
 func (op *fusedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	if len(inputs) != len(op.shapes) {
 		return nil, fmt.Errorf("%s: %d inputs, want %d", op.name, len(inputs), len(op.shapes))
+	}
+	if d, ok := op.kernel.(differentiable); ok {
+		d.differentiated()
 	}
 	back, err := G.ApplyOp(&fusedBackOp{of: op}, append(append(G.Nodes{}, inputs...), grad)...)
 	if err != nil {
@@ -216,6 +224,56 @@ var (
 	_ G.Op   = (*fusedBackOp)(nil)
 	_ G.Op   = (*fusedGradOp)(nil)
 )
+
+// kernelStates is a free list of the kernel states of one layer, which
+// every graph the layer is built into shares. The attention's and the
+// feed-forward block's states hold O(B·H·T²) and O(B·T·FF) floats; a model
+// keeps a graph, hence a fused node, per batch shape but runs one at a
+// time, so a node borrows a state from its forward pass to the end of its
+// backward pass (of its forward pass, in a graph without one) rather than
+// keeping one, and the layer's memory is the largest shape's instead of
+// the sum over all shapes. Runs at once borrow one each. A nil
+// *kernelStates lends nothing: each node makes its own.
+type kernelStates struct {
+	mu   sync.Mutex
+	free map[tensor.Dtype][]any
+}
+
+// kernelStatesKept bounds the idle states kept per element type.
+const kernelStatesKept = 8
+
+// get returns an idle state of element type dt, or nil.
+func (s *kernelStates) get(dt tensor.Dtype) any {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.free[dt]
+	if len(l) == 0 {
+		return nil
+	}
+	v := l[len(l)-1]
+	s.free[dt] = l[:len(l)-1]
+	return v
+}
+
+// put hands a state back; it reports false when s keeps none, and the
+// node should hold on to its state.
+func (s *kernelStates) put(dt tensor.Dtype, v any) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.free == nil {
+		s.free = map[tensor.Dtype][]any{}
+	}
+	if len(s.free[dt]) < kernelStatesKept {
+		s.free[dt] = append(s.free[dt], v)
+	}
+	return true
+}
 
 func fusedHash(op interface{ WriteHash(hash.Hash) }) uint32 {
 	h := fnv.New32a()

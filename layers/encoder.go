@@ -189,7 +189,8 @@ type FeedForward struct {
 	// Dropout is the rate of both dropouts, in training only.
 	Dropout float64
 
-	rng *rand.Rand
+	rng    *rand.Rand
+	states *kernelStates
 }
 
 // NewFeedForward makes a feed-forward layer from dim to hidden and back,
@@ -208,6 +209,7 @@ func NewFeedForward(prefix string, dim, hidden int, dropout float64, dt tensor.D
 		Linear2Bias:   NewParam(joinName(prefix, "linear2.bias"), fromFloat64s(dt, uniform(1, dim, l2, rng), dim), true),
 		Dropout:       dropout,
 		rng:           rng,
+		states:        &kernelStates{},
 	}, nil
 }
 
@@ -241,9 +243,9 @@ func (f *FeedForward) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	var k fusedKernel
 	switch g.Dtype {
 	case tensor.Float32:
-		k = &feedForwardKernel[float32]{layer: f, rows: rows, in: dim, hidden: hidden, drop: drop}
+		k = &feedForwardKernel[float32]{layer: f, dtype: g.Dtype, rows: rows, in: dim, hidden: hidden, drop: drop}
 	case tensor.Float64:
-		k = &feedForwardKernel[float64]{layer: f, rows: rows, in: dim, hidden: hidden, drop: drop}
+		k = &feedForwardKernel[float64]{layer: f, dtype: g.Dtype, rows: rows, in: dim, hidden: hidden, drop: drop}
 	default:
 		return nil, dtypeError(f.name, g.Dtype)
 	}
@@ -262,12 +264,24 @@ func (f *FeedForward) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	return y, nil
 }
 
-// feedForwardKernel runs kernels.FeedForward for one node.
+// feedForwardKernel runs kernels.FeedForward for one node, on a state
+// borrowed from the layer for each pass.
 type feedForwardKernel[F kernels.Float] struct {
-	layer            *FeedForward
-	k                kernels.FeedForward[F]
-	rows, in, hidden int
-	drop             float64
+	layer              *FeedForward
+	dtype              tensor.Dtype
+	k                  *kernels.FeedForward[F] // borrowed, or nil
+	training           bool                    // a backward pass follows the forward pass
+	rows, in, hidden   int
+	drop               float64
+	dw1, db1, dw2, db2 []F
+}
+
+func (k *feedForwardKernel[F]) differentiated() { k.training = true }
+
+func (k *feedForwardKernel[F]) giveBack() {
+	if k.layer.states.put(k.dtype, k.k) {
+		k.k = nil
+	}
 }
 
 func (k *feedForwardKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
@@ -275,15 +289,28 @@ func (k *feedForwardKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
 	if err != nil {
 		return err
 	}
+	if k.k == nil {
+		if s, ok := k.layer.states.get(k.dtype).(*kernels.FeedForward[F]); ok {
+			k.k = s
+		} else {
+			k.k = new(kernels.FeedForward[F])
+		}
+	}
 	var drop kernels.Dropout
 	if k.drop > 0 {
 		drop = kernels.Dropout{Rate: k.drop, Seed: k.layer.rng.Uint64()}
 	}
 	k.k.Forward(v[0], v[1], v[2], v[3], v[4], k.rows, k.in, k.hidden, drop, out.Data().([]F))
+	if !k.training {
+		k.giveBack()
+	}
 	return nil
 }
 
 func (k *feedForwardKernel[F]) backward(in []G.Value, dy G.Value, dx *tensor.Dense) error {
+	if k.k == nil {
+		return fmt.Errorf("backward pass without its forward pass")
+	}
 	v, err := floatsOf[F](in, 0, 1, 3)
 	if err != nil {
 		return err
@@ -293,19 +320,25 @@ func (k *feedForwardKernel[F]) backward(in []G.Value, dy G.Value, dx *tensor.Den
 		return err
 	}
 	k.k.Backward(v[0], v[1], v[2], d)
-	return copyInto(dx, k.k.DX)
+	k.dw1 = append(k.dw1[:0], k.k.DW1...)
+	k.db1 = append(k.db1[:0], k.k.DB1...)
+	k.dw2 = append(k.dw2[:0], k.k.DW2...)
+	k.db2 = append(k.db2[:0], k.k.DB2...)
+	err = copyInto(dx, k.k.DX)
+	k.giveBack()
+	return err
 }
 
 func (k *feedForwardKernel[F]) grad(i int, out *tensor.Dense) error {
 	switch i {
 	case 1:
-		return copyInto(out, k.k.DW1)
+		return copyInto(out, k.dw1)
 	case 2:
-		return copyInto(out, k.k.DB1)
+		return copyInto(out, k.db1)
 	case 3:
-		return copyInto(out, k.k.DW2)
+		return copyInto(out, k.dw2)
 	case 4:
-		return copyInto(out, k.k.DB2)
+		return copyInto(out, k.db2)
 	}
 	return fmt.Errorf("no gradient for input %d", i)
 }

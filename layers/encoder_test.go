@@ -161,3 +161,63 @@ func TestEncoderNames(t *testing.T) {
 		t.Errorf("%d parameters, want 26", len(ps))
 	}
 }
+
+// TestEncoderGraphsShareStates builds one encoder into training graphs of
+// two shapes, which borrow the same kernel states in turn, and checks that
+// a graph's gradients do not change when the other ran in between.
+func TestEncoderGraphsShareStates(t *testing.T) {
+	rng := rand.New(rand.NewSource(10))
+	enc, err := NewEncoder("encoder", EncoderConfig{Layers: 2, Dim: 8, Heads: 2, FF: 12, ALiBi: true}, tensor.Float64, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type built struct {
+		m *Machine
+		g *Graph
+	}
+	build := func(b, tt int) built {
+		g := NewGraph(tensor.Float64, true)
+		x := G.NodeFromAny(g.ExprGraph, inputParam("x", rng, b, tt, 8).Value, G.WithName("x"))
+		mask, _ := randomMask(rng, b, tt)
+		y, err := enc.Forward(g, x, G.NodeFromAny(g.ExprGraph, mask, G.WithName("mask")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss, err := G.Sum(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Compile(g, loss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return built{m, g}
+	}
+	grads := func() [][]float64 {
+		var out [][]float64
+		for _, p := range enc.Params() {
+			out = append(out, append([]float64{}, p.Grad.Data().([]float64)...))
+		}
+		return out
+	}
+	a, b := build(2, 5), build(3, 9)
+	defer a.m.Close()
+	defer b.m.Close()
+	if err := a.m.Run(nil); err != nil {
+		t.Fatal(err)
+	}
+	first := grads()
+	if err := b.m.Run(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.m.Run(nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range grads() {
+		for j := range g {
+			if g[j] != first[i][j] {
+				t.Fatalf("%s[%d]: %v after the other graph ran, %v before", enc.Params()[i].Name, j, g[j], first[i][j])
+			}
+		}
+	}
+}
