@@ -18,13 +18,15 @@ Compare, in the same run of the machine:
 """
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
-
-import torch
 
 
 def step_times(threads, steps, warmup, padded):
+    import torch
     torch.set_num_threads(threads)
     torch.manual_seed(5)
     B, T, D, H, FF, L = 32, 100, 128, 4, 512, 2
@@ -56,8 +58,11 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--padded", action="store_true", help="random lengths with a key padding mask")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    for threads in [int(t) for t in args.threads.split(",")]:
+    if args.child:
+        import torch
+        threads = int(args.threads)
         times = step_times(threads, args.steps, args.warmup, args.padded)
         print(json.dumps({
             "threads": threads,
@@ -67,6 +72,17 @@ def main():
             "steps": len(times),
             "torch": torch.__version__,
         }), flush=True)
+        return
+    # One process per thread count: Debian's torch runs its products on
+    # OpenBLAS (pthreads), whose pool torch.set_num_threads does not size,
+    # so the count goes in the environment before torch loads.
+    for threads in args.threads.split(","):
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads)
+        cmd = [sys.executable, __file__, "--child", "--threads", threads,
+               "--steps", str(args.steps), "--warmup", str(args.warmup)]
+        if args.padded:
+            cmd.append("--padded")
+        subprocess.run(cmd, env=env, check=True)
 
 
 if __name__ == "__main__":

@@ -189,11 +189,10 @@ func (a *Attention[F]) Forward(x []F, real []bool, b, t, d int, win, bin, wout, 
 		if a.dropped {
 			src = a.pd[task*t*t : (task+1)*t*t]
 			keepScale := F(1 / (1 - attnDrop.Rate))
-			thr := keepThreshold(attnDrop.Rate)
-			st := attnDrop.Seed ^ uint64(task+1)*0xd1b54a32d192ed03
+			ks := newKeepStream(attnDrop.Rate, attnDrop.Seed^uint64(task+1)*0xd1b54a32d192ed03)
 			for i := 0; i < m; i++ {
 				for j := 0; j < m; j++ {
-					if splitmix(&st)>>11 >= thr {
+					if ks.keep() {
 						src[i*t+j] = p[i*t+j] * keepScale
 					} else {
 						src[i*t+j] = 0
@@ -403,15 +402,34 @@ func splitmix(s *uint64) uint64 {
 	return z ^ z>>31
 }
 
-// keepThreshold is the 53-bit draw below which a unit is dropped.
-func keepThreshold(rate float64) uint64 { return uint64(rate * (1 << 53)) }
+// keepStream draws dropout decisions from one SplitMix64 stream, four
+// from each 64-bit output: a unit is kept when its 16 bits reach the rate
+// rounded to a multiple of 1/65536.
+type keepStream struct {
+	state, bits, thr uint64
+	left             int
+}
+
+func newKeepStream(rate float64, seed uint64) keepStream {
+	return keepStream{state: seed, thr: uint64(math.Round(rate * 65536))}
+}
+
+// keep draws one decision: true with probability 1 - rate.
+func (k *keepStream) keep() bool {
+	if k.left == 0 {
+		k.bits, k.left = splitmix(&k.state), 4
+	}
+	v := k.bits & 0xffff
+	k.bits >>= 16
+	k.left--
+	return v >= k.thr
+}
 
 // drawKeep fills keep with a dropout mask: true with probability 1-rate.
 func drawKeep(keep []bool, rate float64, seed uint64) []bool {
-	thr := keepThreshold(rate)
-	s := seed
+	ks := newKeepStream(rate, seed)
 	for i := range keep {
-		keep[i] = splitmix(&s)>>11 >= thr
+		keep[i] = ks.keep()
 	}
 	return keep
 }

@@ -44,24 +44,52 @@ func GELUBackward[F Float](x, dy, dx []F) {
 	}
 }
 
-// geluWithGrad sets y[i] = GELU(x[i]) and dg[i] = GELU'(x[i]), so that
-// the backward pass needs no second evaluation of the exponential.
-func geluWithGrad[F Float](x, y, dg []F) {
+// geluRows sets act = dropout(GELU(pre)) and dg = dact/dpre for rows
+// [lo, hi) of width n: GELU'(pre), scaled as the dropout scales, so that
+// the backward pass is one product and evaluates no exponential. Row r's
+// dropout decisions come from a stream of its own, so that the masks do
+// not depend on how the rows are shared among workers.
+func geluRows[F Float](pre, act, dg []F, lo, hi, n int, drop Dropout) {
+	scale := F(1)
+	if drop.Rate > 0 {
+		scale = F(1 / (1 - drop.Rate))
+	}
+	for r := lo; r < hi; r++ {
+		x, y, d := pre[r*n:(r+1)*n], act[r*n:(r+1)*n], dg[r*n:(r+1)*n]
+		geluGrad(x, y, d)
+		if drop.Rate <= 0 {
+			continue
+		}
+		ks := newKeepStream(drop.Rate, drop.Seed^uint64(r+1)*0xd1b54a32d192ed03)
+		for j := range y {
+			if ks.keep() {
+				y[j] *= scale
+				d[j] *= scale
+			} else {
+				y[j], d[j] = 0, 0
+			}
+		}
+	}
+}
+
+// geluGrad sets y = GELU(x) and d = GELU'(x).
+func geluGrad[F Float](x, y, d []F) {
 	if unsafe.Sizeof(x[0]) == 4 {
-		x32, y32, d32 := as32(x), as32(y), as32(dg)
+		x32, y32, d32 := as32(x), as32(y), as32(d)
 		for i, v := range x32 {
-			p, d := normal32(v)
+			p, pd := normal32(v)
 			y32[i] = v * p
-			d32[i] = p + v*d
+			d32[i] = p + v*pd
 		}
 		return
 	}
-	GELU(x, y)
-	ones := make([]F, len(x))
-	for i := range ones {
-		ones[i] = 1
+	const invSqrt2Pi = 0.3989422804014327
+	for i, v := range x {
+		xv := float64(v)
+		p := 0.5 * math.Erfc(-xv/math.Sqrt2)
+		y[i] = F(xv * p)
+		d[i] = F(p + xv*invSqrt2Pi*math.Exp(-xv*xv/2))
 	}
-	GELUBackward(x, ones, dg)
 }
 
 // normal32 returns Φ(x) and φ(x) in float32. With z = |x|/√2,
@@ -102,8 +130,9 @@ func normal32(x float32) (cdf, pdf float32) {
 // and are reused. A FeedForward is not safe for concurrent use.
 type FeedForward[F Float] struct {
 	rows, in, hidden int
-	pre, act, dgelu  []F    // [rows, Hidden]: x·W1ᵀ + b1, the dropped GELU, GELU'(pre)
-	keepH, keepY     []bool // dropout masks, nil without dropout
+	pre, act, dgelu  []F    // [rows, Hidden]: x·W1ᵀ + b1, the dropped GELU, its derivative
+	keepY            []bool // the output's dropout mask
+	dropped          bool   // the last Forward dropped units
 	scale            F      // 1/(1 - rate)
 
 	// DX, DW1, DB1, DW2, DB2 hold the gradients after Backward.
@@ -121,16 +150,12 @@ func (f *FeedForward[F]) Forward(x, w1, b1, w2, b2 []F, rows, in, hidden int, dr
 	f.dgelu = grow(f.dgelu, rows*hidden)
 	broadcastRows(f.pre, b1, rows)
 	parallelGemm(false, true, rows, hidden, in, 1, x, in, w1, in, 1, f.pre, hidden)
-	parallelChunks(len(f.pre), 4096, func(lo, hi int) { geluWithGrad(f.pre[lo:hi], f.act[lo:hi], f.dgelu[lo:hi]) })
-	f.keepH, f.keepY = nil, nil
-	if drop.Rate > 0 {
-		f.scale = F(1 / (1 - drop.Rate))
-		f.keepH = drawKeep(growBool(f.keepH, rows*hidden), drop.Rate, drop.Seed)
-		applyKeep(f.act, f.keepH, f.scale)
-	}
+	parallelChunks(rows, max(1, 4096/hidden), func(lo, hi int) { geluRows(f.pre, f.act, f.dgelu, lo, hi, hidden, drop) })
 	broadcastRows(y, b2, rows)
 	parallelGemm(false, true, rows, in, hidden, 1, f.act, hidden, w2, hidden, 1, y, in)
-	if drop.Rate > 0 {
+	f.dropped = drop.Rate > 0
+	if f.dropped {
+		f.scale = F(1 / (1 - drop.Rate))
 		f.keepY = drawKeep(growBool(f.keepY, rows*in), drop.Rate, drop.Seed^0x9e3779b97f4a7c15)
 		applyKeep(y, f.keepY, f.scale)
 	}
@@ -145,7 +170,7 @@ func (f *FeedForward[F]) Backward(x, w1, w2, dy []F) {
 	f.DW1, f.DB1 = grow(f.DW1, hidden*in), grow(f.DB1, hidden)
 	f.DW2, f.DB2 = grow(f.DW2, in*hidden), grow(f.DB2, in)
 	f.dact = grow(f.dact, rows*hidden)
-	if f.keepY != nil {
+	if f.dropped {
 		f.dy = grow(f.dy, rows*in)
 		copy(f.dy, dy[:rows*in])
 		applyKeep(f.dy, f.keepY, f.scale)
@@ -154,9 +179,6 @@ func (f *FeedForward[F]) Backward(x, w1, w2, dy []F) {
 	sumRows(f.DB2, dy, rows, in)
 	parallelGemm(true, false, in, hidden, rows, 1, dy, in, f.act, hidden, 0, f.DW2, hidden)
 	parallelGemm(false, false, rows, hidden, in, 1, dy, in, w2, hidden, 0, f.dact, hidden)
-	if f.keepH != nil {
-		applyKeep(f.dact, f.keepH, f.scale)
-	}
 	parallelChunks(len(f.dact), 4096, func(lo, hi int) {
 		d, g := f.dact[lo:hi], f.dgelu[lo:hi]
 		for i := range d {
