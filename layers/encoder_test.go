@@ -221,3 +221,82 @@ func TestEncoderGraphsShareStates(t *testing.T) {
 		}
 	}
 }
+
+var (
+	_ Layer = (*Encoder)(nil)
+	_ Layer = (*EncoderBlock)(nil)
+	_ Layer = (*FeedForward)(nil)
+	_ Layer = (*MultiHeadAttention)(nil)
+	_ Layer = (*LayerNorm)(nil)
+	_ Layer = (*GELU)(nil)
+	_ Layer = (*Rotary)(nil)
+)
+
+// TestEncoderFloat32 runs the encoder in a float32 graph against the same
+// weights in float64, for each position scheme, in training mode without
+// dropout: outputs and gradients.
+func TestEncoderFloat32(t *testing.T) {
+	for _, pos := range []string{"none", "rope", "alibi"} {
+		t.Run(pos, func(t *testing.T) {
+			cfg := EncoderConfig{Layers: 2, Dim: 16, Heads: 4, FF: 24, Rotary: pos == "rope", ALiBi: pos == "alibi", FinalNorm: true}
+			rng := rand.New(rand.NewSource(11))
+			x := uniform(3*7, 16, 1, rng)
+			mask, _ := randomMask(rng, 3, 7)
+			results := map[tensor.Dtype][][]float64{}
+			for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+				enc, err := NewEncoder("encoder", cfg, dt, rand.New(rand.NewSource(12)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				g := NewGraph(dt, true)
+				xn := G.NodeFromAny(g.ExprGraph, fromFloat64s(dt, x, 3, 7, 16), G.WithName("x"))
+				mn := G.NodeFromAny(g.ExprGraph, fromFloat64s(dt, mask.Data().([]float64), 3, 7), G.WithName("mask"))
+				y, err := enc.Forward(g, xn, mn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var yv G.Value
+				G.Read(y, &yv)
+				loss, err := G.Sum(y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := Compile(g, loss)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := m.Run(nil); err != nil {
+					t.Fatal(err)
+				}
+				out := [][]float64{denseF64s(yv.(*tensor.Dense))}
+				for _, p := range enc.Params() {
+					out = append(out, denseF64s(p.Grad))
+				}
+				results[dt] = out
+				m.Close()
+			}
+			for i, want := range results[tensor.Float64] {
+				got := results[tensor.Float32][i]
+				for j := range want {
+					if math.Abs(got[j]-want[j]) > 2e-4*math.Max(1, math.Abs(want[j])) {
+						t.Fatalf("value %d[%d]: float32 %v, float64 %v", i, j, got[j], want[j])
+					}
+				}
+			}
+		})
+	}
+}
+
+func denseF64s(t *tensor.Dense) []float64 {
+	switch d := t.Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, v := range d {
+			out[i] = float64(v)
+		}
+		return out
+	case []float64:
+		return append([]float64{}, d...)
+	}
+	return nil
+}
