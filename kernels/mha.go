@@ -481,7 +481,9 @@ func parallelGemm[F Float](transA, transB bool, m, n, k int, alpha F, a []F, lda
 		Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	chunk := ((m+w-1)/w + gemmMR - 1) / gemmMR * gemmMR
+	// Chunks of a multiple of both micro-kernels' rows (6 and 8) keep
+	// every chunk but the last free of edge blocks.
+	chunk := ((m+w-1)/w + 23) / 24 * 24
 	var wg sync.WaitGroup
 	for i0 := 0; i0 < m; i0 += chunk {
 		rows := min(chunk, m-i0)

@@ -144,15 +144,9 @@ func (a *MultiHeadAttention) Forward(g *Graph, x, mask *G.Node) (*G.Node, error)
 	default:
 		return nil, dtypeError(a.name, g.Dtype)
 	}
-	op := &fusedOp{
-		name:   "MultiHeadAttention",
-		shapes: []tensor.Shape{s, {s[0], s[1]}, {3 * d, d}, {3 * d}, {d, d}, {d}},
-		out:    s,
-		dtype:  g.Dtype,
-		diff:   []bool{true, false, a.InProjWeight.Trainable, a.InProjBias.Trainable, a.OutProjWeight.Trainable, a.OutProjBias.Trainable},
-		kernel: k,
-	}
-	y, err := G.ApplyOp(op, x, mask, g.Param(a.InProjWeight), g.Param(a.InProjBias), g.Param(a.OutProjWeight), g.Param(a.OutProjBias))
+	y, err := applyFused("MultiHeadAttention", k, s,
+		[]bool{true, false, a.InProjWeight.Trainable, a.InProjBias.Trainable, a.OutProjWeight.Trainable, a.OutProjBias.Trainable},
+		x, mask, g.Param(a.InProjWeight), g.Param(a.InProjBias), g.Param(a.OutProjWeight), g.Param(a.OutProjBias))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.name, err)
 	}
@@ -162,18 +156,20 @@ func (a *MultiHeadAttention) Forward(g *Graph, x, mask *G.Node) (*G.Node, error)
 // attentionKernel runs kernels.Attention for one node, on a state
 // borrowed from the layer for each pass.
 type attentionKernel[F kernels.Float] struct {
-	layer                    *MultiHeadAttention
-	dtype                    tensor.Dtype
-	b, t, d                  int
-	k                        *kernels.Attention[F] // borrowed, or nil
-	training                 bool                  // a backward pass follows the forward pass
-	real                     []bool
-	drop, outDrop            float64
-	dwin, dbin, dwout, dbout []F
+	layer         *MultiHeadAttention
+	dtype         tensor.Dtype
+	b, t, d       int
+	k             *kernels.Attention[F] // borrowed, or nil
+	training      bool                  // a backward pass follows the forward pass
+	real          []bool
+	drop, outDrop float64
+	out           *tensor.Dense
+	grads         gradTensors[F]
 }
 
 func newAttentionKernel[F kernels.Float](a *MultiHeadAttention, s tensor.Shape, dt tensor.Dtype, drop, outDrop float64) *attentionKernel[F] {
-	return &attentionKernel[F]{layer: a, dtype: dt, b: s[0], t: s[1], d: s[2], real: make([]bool, s[0]*s[1]), drop: drop, outDrop: outDrop}
+	return &attentionKernel[F]{layer: a, dtype: dt, b: s[0], t: s[1], d: s[2], real: make([]bool, s[0]*s[1]),
+		drop: drop, outDrop: outDrop, grads: make(gradTensors[F], 6)}
 }
 
 func (k *attentionKernel[F]) differentiated() { k.training = true }
@@ -207,17 +203,18 @@ func (k *attentionKernel[F]) giveBack() {
 	}
 }
 
-func (k *attentionKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
+func (k *attentionKernel[F]) forward(in []G.Value) (G.Value, error) {
 	v, err := floatsOf[F](in, 0, 2, 3, 4, 5)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := realMask(in[1], k.real); err != nil {
-		return err
+		return nil, err
 	}
 	if err := k.borrow(); err != nil {
-		return err
+		return nil, err
 	}
+	k.out = reuse[F](k.out, k.b, k.t, k.d)
 	var drop, outDrop kernels.Dropout
 	if k.drop > 0 {
 		drop = kernels.Dropout{Rate: k.drop, Seed: k.layer.rng.Uint64()}
@@ -225,14 +222,14 @@ func (k *attentionKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
 	if k.outDrop > 0 {
 		outDrop = kernels.Dropout{Rate: k.outDrop, Seed: k.layer.rng.Uint64()}
 	}
-	k.k.Forward(v[0], k.real, k.b, k.t, k.d, v[1], v[2], v[3], v[4], drop, outDrop, out.Data().([]F))
+	k.k.Forward(v[0], k.real, k.b, k.t, k.d, v[1], v[2], v[3], v[4], drop, outDrop, k.out.Data().([]F))
 	if !k.training {
 		k.giveBack()
 	}
-	return nil
+	return k.out, nil
 }
 
-func (k *attentionKernel[F]) backward(in []G.Value, dy G.Value, dx *tensor.Dense) error {
+func (k *attentionKernel[F]) backward(in []G.Value, _, dy G.Value) error {
 	if k.k == nil {
 		return fmt.Errorf("backward pass without its forward pass")
 	}
@@ -240,30 +237,19 @@ func (k *attentionKernel[F]) backward(in []G.Value, dy G.Value, dx *tensor.Dense
 	if err != nil {
 		return err
 	}
-	d, err := floats[F](dy)
+	d, err := data[F](dy)
 	if err != nil {
 		return err
 	}
 	k.k.Backward(v[0], v[1], v[2], d)
-	k.dwin = append(k.dwin[:0], k.k.DWin...)
-	k.dbin = append(k.dbin[:0], k.k.DBin...)
-	k.dwout = append(k.dwout[:0], k.k.DWout...)
-	k.dbout = append(k.dbout[:0], k.k.DBout...)
-	err = copyInto(dx, k.k.DX)
+	dm := k.d
+	k.grads.set(0, k.k.DX, tensor.Shape{k.b, k.t, dm})
+	k.grads.set(2, k.k.DWin, tensor.Shape{3 * dm, dm})
+	k.grads.set(3, k.k.DBin, tensor.Shape{3 * dm})
+	k.grads.set(4, k.k.DWout, tensor.Shape{dm, dm})
+	k.grads.set(5, k.k.DBout, tensor.Shape{dm})
 	k.giveBack()
-	return err
+	return nil
 }
 
-func (k *attentionKernel[F]) grad(i int, out *tensor.Dense) error {
-	switch i {
-	case 2:
-		return copyInto(out, k.dwin)
-	case 3:
-		return copyInto(out, k.dbin)
-	case 4:
-		return copyInto(out, k.dwout)
-	case 5:
-		return copyInto(out, k.dbout)
-	}
-	return fmt.Errorf("no gradient for input %d", i)
-}
+func (k *attentionKernel[F]) grad(i int) (G.Value, error) { return k.grads.get(i) }

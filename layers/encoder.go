@@ -243,21 +243,15 @@ func (f *FeedForward) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	var k fusedKernel
 	switch g.Dtype {
 	case tensor.Float32:
-		k = &feedForwardKernel[float32]{layer: f, dtype: g.Dtype, rows: rows, in: dim, hidden: hidden, drop: drop}
+		k = &feedForwardKernel[float32]{layer: f, dtype: g.Dtype, shape: s, rows: rows, in: dim, hidden: hidden, drop: drop, grads: make(gradTensors[float32], 5)}
 	case tensor.Float64:
-		k = &feedForwardKernel[float64]{layer: f, dtype: g.Dtype, rows: rows, in: dim, hidden: hidden, drop: drop}
+		k = &feedForwardKernel[float64]{layer: f, dtype: g.Dtype, shape: s, rows: rows, in: dim, hidden: hidden, drop: drop, grads: make(gradTensors[float64], 5)}
 	default:
 		return nil, dtypeError(f.name, g.Dtype)
 	}
-	op := &fusedOp{
-		name:   "FeedForward",
-		shapes: []tensor.Shape{s, {hidden, dim}, {hidden}, {dim, hidden}, {dim}},
-		out:    s,
-		dtype:  g.Dtype,
-		diff:   []bool{true, f.Linear1Weight.Trainable, f.Linear1Bias.Trainable, f.Linear2Weight.Trainable, f.Linear2Bias.Trainable},
-		kernel: k,
-	}
-	y, err := G.ApplyOp(op, x, g.Param(f.Linear1Weight), g.Param(f.Linear1Bias), g.Param(f.Linear2Weight), g.Param(f.Linear2Bias))
+	y, err := applyFused("FeedForward", k, s,
+		[]bool{true, f.Linear1Weight.Trainable, f.Linear1Bias.Trainable, f.Linear2Weight.Trainable, f.Linear2Bias.Trainable},
+		x, g.Param(f.Linear1Weight), g.Param(f.Linear1Bias), g.Param(f.Linear2Weight), g.Param(f.Linear2Bias))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.name, err)
 	}
@@ -267,13 +261,15 @@ func (f *FeedForward) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 // feedForwardKernel runs kernels.FeedForward for one node, on a state
 // borrowed from the layer for each pass.
 type feedForwardKernel[F kernels.Float] struct {
-	layer              *FeedForward
-	dtype              tensor.Dtype
-	k                  *kernels.FeedForward[F] // borrowed, or nil
-	training           bool                    // a backward pass follows the forward pass
-	rows, in, hidden   int
-	drop               float64
-	dw1, db1, dw2, db2 []F
+	layer            *FeedForward
+	dtype            tensor.Dtype
+	k                *kernels.FeedForward[F] // borrowed, or nil
+	training         bool                    // a backward pass follows the forward pass
+	shape            tensor.Shape
+	rows, in, hidden int
+	drop             float64
+	out              *tensor.Dense
+	grads            gradTensors[F]
 }
 
 func (k *feedForwardKernel[F]) differentiated() { k.training = true }
@@ -284,10 +280,10 @@ func (k *feedForwardKernel[F]) giveBack() {
 	}
 }
 
-func (k *feedForwardKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
+func (k *feedForwardKernel[F]) forward(in []G.Value) (G.Value, error) {
 	v, err := floatsOf[F](in, 0, 1, 2, 3, 4)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if k.k == nil {
 		if s, ok := k.layer.states.get(k.dtype).(*kernels.FeedForward[F]); ok {
@@ -300,14 +296,15 @@ func (k *feedForwardKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
 	if k.drop > 0 {
 		drop = kernels.Dropout{Rate: k.drop, Seed: k.layer.rng.Uint64()}
 	}
-	k.k.Forward(v[0], v[1], v[2], v[3], v[4], k.rows, k.in, k.hidden, drop, out.Data().([]F))
+	k.out = reuse[F](k.out, k.shape...)
+	k.k.Forward(v[0], v[1], v[2], v[3], v[4], k.rows, k.in, k.hidden, drop, k.out.Data().([]F))
 	if !k.training {
 		k.giveBack()
 	}
-	return nil
+	return k.out, nil
 }
 
-func (k *feedForwardKernel[F]) backward(in []G.Value, dy G.Value, dx *tensor.Dense) error {
+func (k *feedForwardKernel[F]) backward(in []G.Value, _, dy G.Value) error {
 	if k.k == nil {
 		return fmt.Errorf("backward pass without its forward pass")
 	}
@@ -315,33 +312,21 @@ func (k *feedForwardKernel[F]) backward(in []G.Value, dy G.Value, dx *tensor.Den
 	if err != nil {
 		return err
 	}
-	d, err := floats[F](dy)
+	d, err := data[F](dy)
 	if err != nil {
 		return err
 	}
 	k.k.Backward(v[0], v[1], v[2], d)
-	k.dw1 = append(k.dw1[:0], k.k.DW1...)
-	k.db1 = append(k.db1[:0], k.k.DB1...)
-	k.dw2 = append(k.dw2[:0], k.k.DW2...)
-	k.db2 = append(k.db2[:0], k.k.DB2...)
-	err = copyInto(dx, k.k.DX)
+	k.grads.set(0, k.k.DX, k.shape)
+	k.grads.set(1, k.k.DW1, tensor.Shape{k.hidden, k.in})
+	k.grads.set(2, k.k.DB1, tensor.Shape{k.hidden})
+	k.grads.set(3, k.k.DW2, tensor.Shape{k.in, k.hidden})
+	k.grads.set(4, k.k.DB2, tensor.Shape{k.in})
 	k.giveBack()
-	return err
+	return nil
 }
 
-func (k *feedForwardKernel[F]) grad(i int, out *tensor.Dense) error {
-	switch i {
-	case 1:
-		return copyInto(out, k.dw1)
-	case 2:
-		return copyInto(out, k.db1)
-	case 3:
-		return copyInto(out, k.dw2)
-	case 4:
-		return copyInto(out, k.db2)
-	}
-	return fmt.Errorf("no gradient for input %d", i)
-}
+func (k *feedForwardKernel[F]) grad(i int) (G.Value, error) { return k.grads.get(i) }
 
 // joinName joins a parameter name to its prefix with a dot, PyTorch's
 // module path; an empty prefix leaves the name bare.

@@ -43,13 +43,13 @@ func geluOp(dims int) *funcOp {
 			out := newTensor(in[0].Dtype(), in[0].Shape()...)
 			switch y := out.Data().(type) {
 			case []float32:
-				x, err := floats[float32](in[0])
+				x, err := data[float32](in[0])
 				if err != nil {
 					return nil, err
 				}
 				kernels.GELU(x, y)
 			case []float64:
-				x, err := floats[float64](in[0])
+				x, err := data[float64](in[0])
 				if err != nil {
 					return nil, err
 				}
@@ -63,21 +63,21 @@ func geluOp(dims int) *funcOp {
 			out := newTensor(in[0].Dtype(), in[0].Shape()...)
 			switch dx := out.Data().(type) {
 			case []float32:
-				x, err := floats[float32](in[0])
+				x, err := data[float32](in[0])
 				if err != nil {
 					return nil, err
 				}
-				d, err := floats[float32](dy)
+				d, err := data[float32](dy)
 				if err != nil {
 					return nil, err
 				}
 				kernels.GELUBackward(x, d, dx)
 			case []float64:
-				x, err := floats[float64](in[0])
+				x, err := data[float64](in[0])
 				if err != nil {
 					return nil, err
 				}
-				d, err := floats[float64](dy)
+				d, err := data[float64](dy)
 				if err != nil {
 					return nil, err
 				}

@@ -59,21 +59,13 @@ func (l *LayerNorm) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	var k fusedKernel
 	switch g.Dtype {
 	case tensor.Float32:
-		k = &layerNormKernel[float32]{rows: rows, dim: d, eps: l.Eps}
+		k = &layerNormKernel[float32]{rows: rows, dim: d, eps: l.Eps, shape: s, grads: make(gradTensors[float32], 3)}
 	case tensor.Float64:
-		k = &layerNormKernel[float64]{rows: rows, dim: d, eps: l.Eps}
+		k = &layerNormKernel[float64]{rows: rows, dim: d, eps: l.Eps, shape: s, grads: make(gradTensors[float64], 3)}
 	default:
 		return nil, dtypeError(l.name, g.Dtype)
 	}
-	op := &fusedOp{
-		name:   "LayerNorm",
-		shapes: []tensor.Shape{s, {d}, {d}},
-		out:    s,
-		dtype:  g.Dtype,
-		diff:   []bool{true, l.Weight.Trainable, l.Bias.Trainable},
-		kernel: k,
-	}
-	y, err := G.ApplyOp(op, x, g.Param(l.Weight), g.Param(l.Bias))
+	y, err := applyFused("LayerNorm", k, s, []bool{true, l.Weight.Trainable, l.Bias.Trainable}, x, g.Param(l.Weight), g.Param(l.Bias))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.name, err)
 	}
@@ -82,45 +74,51 @@ func (l *LayerNorm) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 
 // layerNormKernel holds one node's row statistics and gradients.
 type layerNormKernel[F kernels.Float] struct {
-	rows, dim     int
-	eps           float64
-	mean, rstd    []F
-	dgamma, dbeta []F
+	rows, dim  int
+	eps        float64
+	shape      tensor.Shape
+	out        *tensor.Dense
+	mean, rstd []F
+	dgamma     []F
+	dbeta      []F
+	dx         []F
+	grads      gradTensors[F]
 }
 
-func (k *layerNormKernel[F]) forward(in []G.Value, out *tensor.Dense) error {
+func (k *layerNormKernel[F]) differentiated() {}
+
+func (k *layerNormKernel[F]) forward(in []G.Value) (G.Value, error) {
 	v, err := floatsOf[F](in, 0, 1, 2)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if k.mean == nil {
 		k.mean, k.rstd = make([]F, k.rows), make([]F, k.rows)
 	}
-	kernels.LayerNorm(v[0], v[1], v[2], k.rows, k.dim, k.eps, out.Data().([]F), k.mean, k.rstd)
-	return nil
+	k.out = reuse[F](k.out, k.shape...)
+	kernels.LayerNorm(v[0], v[1], v[2], k.rows, k.dim, k.eps, k.out.Data().([]F), k.mean, k.rstd)
+	return k.out, nil
 }
 
-func (k *layerNormKernel[F]) backward(in []G.Value, dy G.Value, dx *tensor.Dense) error {
+func (k *layerNormKernel[F]) backward(in []G.Value, _, dy G.Value) error {
 	v, err := floatsOf[F](in, 0, 1)
 	if err != nil {
 		return err
 	}
-	d, err := floats[F](dy)
+	d, err := data[F](dy)
 	if err != nil {
 		return err
 	}
 	if k.dgamma == nil {
-		k.dgamma, k.dbeta = make([]F, k.dim), make([]F, k.dim)
+		k.dgamma, k.dbeta, k.dx = make([]F, k.dim), make([]F, k.dim), make([]F, k.rows*k.dim)
 	}
 	clear(k.dgamma)
 	clear(k.dbeta)
-	kernels.LayerNormBackward(d, v[0], v[1], k.mean, k.rstd, k.rows, k.dim, dx.Data().([]F), k.dgamma, k.dbeta)
+	kernels.LayerNormBackward(d, v[0], v[1], k.mean, k.rstd, k.rows, k.dim, k.dx, k.dgamma, k.dbeta)
+	k.grads.set(0, k.dx, k.shape)
+	k.grads.set(1, k.dgamma, tensor.Shape{k.dim})
+	k.grads.set(2, k.dbeta, tensor.Shape{k.dim})
 	return nil
 }
 
-func (k *layerNormKernel[F]) grad(i int, out *tensor.Dense) error {
-	if i == 1 {
-		return copyInto(out, k.dgamma)
-	}
-	return copyInto(out, k.dbeta)
-}
+func (k *layerNormKernel[F]) grad(i int) (G.Value, error) { return k.grads.get(i) }

@@ -58,7 +58,7 @@ func (r *Rotary) op(s tensor.Shape) *funcOp {
 		out := newTensor(v.Dtype(), s...)
 		switch o := out.Data().(type) {
 		case []float32:
-			x, err := floats[float32](v)
+			x, err := data[float32](v)
 			if err != nil {
 				return nil, err
 			}
@@ -66,7 +66,7 @@ func (r *Rotary) op(s tensor.Shape) *funcOp {
 			c, sn := kernels.RotaryTables[float32](t, r.HeadDim, r.Base)
 			kernels.Rotate(o, b*t, d, d, t, r.HeadDim, c, sn, inverse)
 		case []float64:
-			x, err := floats[float64](v)
+			x, err := data[float64](v)
 			if err != nil {
 				return nil, err
 			}
