@@ -7,8 +7,9 @@ batch 32, 100 steps, width 128, 4 heads, 2 pre-norm layers
 (TransformerEncoderLayer(norm_first=True, activation="gelu",
 batch_first=True, dim_feedforward=512, dropout=0.1)) and a final LayerNorm,
 in float32 on the CPU, every token real. Prints the median of --steps timed
-steps per thread count, after --warmup untimed ones, one JSON object per
-thread count.
+steps per thread count, after --warmup untimed ones, and the median CPU time of
+a step (all threads, cpu_ms: on a machine shared with other jobs it moves
+less than wall time), one JSON object per thread count.
 
     /usr/bin/python3 bench/transformer_reference.py --threads 1,2
 
@@ -41,15 +42,16 @@ def step_times(threads, steps, warmup, padded):
     if padded:
         lengths = torch.randint(1, T + 1, (B,))
         pad = torch.arange(T)[None, :] >= lengths[:, None]
-    times = []
+    times, cpu = [], []
     for i in range(warmup + steps):
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), time.process_time()
         enc.zero_grad(set_to_none=False)
         y = enc(x, src_key_padding_mask=pad)
         y.sum().backward()
         if i >= warmup:
             times.append(time.perf_counter() - start)
-    return times
+            cpu.append(time.process_time() - cpu0)
+    return times, cpu
 
 
 def main():
@@ -63,12 +65,13 @@ def main():
     if args.child:
         import torch
         threads = int(args.threads)
-        times = step_times(threads, args.steps, args.warmup, args.padded)
+        times, cpu = step_times(threads, args.steps, args.warmup, args.padded)
         print(json.dumps({
             "threads": threads,
             "padded": args.padded,
             "median_ms": round(1000 * statistics.median(times), 2),
             "min_ms": round(1000 * min(times), 2),
+            "cpu_ms": round(1000 * statistics.median(cpu), 2),
             "steps": len(times),
             "torch": torch.__version__,
         }), flush=True)

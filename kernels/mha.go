@@ -39,8 +39,9 @@ type Attention[F Float] struct {
 	p          []F    // [B*H, T, T] attention weights
 	pd         []F    // [B*H, T, T] the weights after dropout, when dropped
 	dropped    bool
-	ctx        []F    // [B*T, D]
-	keepY      []bool // output dropout mask, when dropped
+	ctx        []F       // [B*T, D]
+	zeros      []float32 // [T] zeros, the bias of gates32
+	keepY      []bool    // output dropout mask, when dropped
 	outDropped bool
 	scale      F // output dropout scale
 	dyc        []F
@@ -48,7 +49,7 @@ type Attention[F Float] struct {
 	// DX, DWin, DBin, DWout, DBout hold the gradients after Backward.
 	DX, DWin, DBin, DWout, DBout []F
 	dctx, dqkv                   []F
-	scratch                      [][]F // [T*T] per worker
+	scratch                      [][]F // [max(T*T, 2T)] per worker
 }
 
 // NewAttention makes the attention of heads heads.
@@ -126,12 +127,15 @@ func (a *Attention[F]) shape(b, t, d int) {
 	a.qkv = grow(a.qkv, n*3*d)
 	a.p = grow(a.p, b*a.h*t*t)
 	a.ctx = grow(a.ctx, n*d)
+	if len(a.zeros) < t {
+		a.zeros = make([]float32, t)
+	}
 	if a.rotaryBase != 0 && (a.cosT != t || a.cosDH != a.dh) {
 		a.cos, a.sin = RotaryTables[F](t, a.dh, a.rotaryBase)
 		a.cosT, a.cosDH = t, a.dh
 	}
 	for i := range a.scratch {
-		a.scratch[i] = grow(a.scratch[i], t*t)
+		a.scratch[i] = grow(a.scratch[i], max(t*t, 2*t))
 	}
 }
 
@@ -166,7 +170,7 @@ func (a *Attention[F]) Forward(x []F, real []bool, b, t, d int, win, bin, wout, 
 	}
 	clear(a.ctx)
 	scale := F(1 / math.Sqrt(float64(dh)))
-	a.parallelTasks(func(task int, _ []F) {
+	a.parallelTasks(func(task int, sc []F) {
 		s, hd := task/h, task%h
 		m := a.span[s]
 		if m == 0 {
@@ -183,7 +187,7 @@ func (a *Attention[F]) Forward(x []F, real []bool, b, t, d int, win, bin, wout, 
 			slope = a.slopes[hd]
 		}
 		for i := 0; i < m; i++ {
-			softmaxRow(p[i*t:i*t+m], mask, slope, i)
+			softmaxRow(p[i*t:i*t+m], mask, slope, i, sc, a.zeros)
 		}
 		src := p
 		if a.dropped {
@@ -215,9 +219,9 @@ func (a *Attention[F]) Forward(x []F, real []bool, b, t, d int, win, bin, wout, 
 // softmaxRow turns row i of the logits into attention weights over the
 // real keys, the ALiBi term added first. Masked keys are skipped rather
 // than given a large negative logit.
-func softmaxRow[F Float](e []F, real []bool, slope F, i int) {
+func softmaxRow[F Float](e []F, real []bool, slope F, i int, scratch []F, zeros []float32) {
 	if unsafe.Sizeof(e[0]) == 4 {
-		softmaxRow32(as32(e), real, float32(slope), i)
+		softmaxRow32(as32(e), real, float32(slope), i, as32(scratch), zeros)
 		return
 	}
 	maxE := math.Inf(-1)
@@ -254,8 +258,11 @@ func softmaxRow[F Float](e []F, real []bool, slope F, i int) {
 	}
 }
 
-// softmaxRow32 is softmaxRow in float32 arithmetic on exp32.
-func softmaxRow32(e []float32, real []bool, slope float32, i int) {
+// softmaxRow32 is softmaxRow in float32 arithmetic, the exponentials of
+// the row at once on gates32's vector code: for a = max - e >= 0,
+// s = 1/(1 + e^a) and e^(-a) = s/(1 - s). scratch holds 2·len(e) floats,
+// zeros len(e) zeros.
+func softmaxRow32(e []float32, real []bool, slope float32, i int, scratch, zeros []float32) {
 	maxE := float32(math.Inf(-1))
 	for j := range e {
 		if !real[j] {
@@ -276,10 +283,16 @@ func softmaxRow32(e []float32, real []bool, slope float32, i int) {
 		clear(e)
 		return
 	}
+	n := len(e)
+	a, sg := scratch[:n], scratch[n:2*n]
+	for j := range e {
+		a[j] = maxE - e[j]
+	}
+	gates32(sg, a, zeros[:n], 1, 1, 0)
 	var sum float32
 	for j := range e {
 		if real[j] {
-			e[j] = exp32(e[j] - maxE)
+			e[j] = sg[j] / (1 - sg[j])
 			sum += e[j]
 		} else {
 			e[j] = 0
@@ -361,7 +374,7 @@ func (a *Attention[F]) parallelTasks(f func(task int, scratch []F)) {
 	tasks := a.b * a.h
 	w := min(tasks, runtime.GOMAXPROCS(0))
 	for len(a.scratch) < w {
-		a.scratch = append(a.scratch, make([]F, a.t*a.t))
+		a.scratch = append(a.scratch, make([]F, max(a.t*a.t, 2*a.t)))
 	}
 	if w == 1 {
 		for i := 0; i < tasks; i++ {

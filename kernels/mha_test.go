@@ -215,3 +215,56 @@ func TestFeedForwardFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestGELURowsFloat32 compares the feed-forward block's float32 GELU and
+// derivative, exponentials on the vector code, with float64 over [-10, 10].
+func TestGELURowsFloat32(t *testing.T) {
+	var x32 []float32
+	var x64 []float64
+	for v := -10.0; v <= 10; v += 0.001 {
+		x32 = append(x32, float32(v))
+		x64 = append(x64, float64(float32(v)))
+	}
+	n := len(x32)
+	y32, d32 := make([]float32, n), make([]float32, n)
+	y64, d64 := make([]float64, n), make([]float64, n)
+	geluRows(x32, y32, d32, 0, 1, n, Dropout{})
+	geluRows(x64, y64, d64, 0, 1, n, Dropout{})
+	for i := range x32 {
+		if e := math.Abs(float64(y32[i]) - y64[i]); e > 1e-6*math.Max(1, math.Abs(y64[i])) {
+			t.Fatalf("GELU(%v) float32 %.9g, float64 %.9g", x32[i], y32[i], y64[i])
+		}
+		if e := math.Abs(float64(d32[i]) - d64[i]); e > 1e-6 {
+			t.Fatalf("GELU'(%v) float32 %.9g, float64 %.9g", x32[i], d32[i], d64[i])
+		}
+	}
+}
+
+// TestAttentionOneStep runs sequences of one token, whose softmax is one
+// weight of 1.
+func TestAttentionOneStep(t *testing.T) {
+	a := NewAttention[float32](2)
+	x := []float32{1, 2, 3, 4, -1, -2, -3, -4}
+	win := make([]float32, 3*4*4)
+	for i := range win {
+		win[i] = float32(i%5) * 0.1
+	}
+	wout := make([]float32, 16)
+	for i := 0; i < 4; i++ {
+		wout[i*4+i] = 1
+	}
+	y := make([]float32, 8)
+	a.Forward(x, []bool{true, true}, 2, 1, 4, win, make([]float32, 12), wout, make([]float32, 4), Dropout{}, Dropout{}, y)
+	// One key: the context is the value, v = Wv x.
+	for s := 0; s < 2; s++ {
+		for o := 0; o < 4; o++ {
+			var want float32
+			for i := 0; i < 4; i++ {
+				want += win[(8+o)*4+i] * x[s*4+i]
+			}
+			if d := y[s*4+o] - want; d > 1e-5 || d < -1e-5 {
+				t.Errorf("y[%d][%d] = %v, want %v", s, o, y[s*4+o], want)
+			}
+		}
+	}
+}
