@@ -46,7 +46,9 @@ type Attention[F Float] struct {
 	scale      F // output dropout scale
 	dyc        []F
 
-	// DX, DWin, DBin, DWout, DBout hold the gradients after Backward.
+	// DX, DWin, DBin, DWout, DBout hold the gradients after Backward. A
+	// caller may set DX to a slice of B*T*D floats of its own before
+	// Backward, which then writes the input's gradient there.
 	DX, DWin, DBin, DWout, DBout []F
 	dctx, dqkv                   []F
 	scratch                      [][]F // [max(T*T, 2T)] per worker

@@ -167,7 +167,9 @@ type FeedForward[F Float] struct {
 	dropped          bool   // the last Forward dropped units
 	scale            F      // 1/(1 - rate)
 
-	// DX, DW1, DB1, DW2, DB2 hold the gradients after Backward.
+	// DX, DW1, DB1, DW2, DB2 hold the gradients after Backward. A caller
+	// may set DX to a slice of rows*in floats of its own before Backward,
+	// which then writes the input's gradient there.
 	DX, DW1, DB1, DW2, DB2 []F
 	dact                   []F
 	dy                     []F

@@ -241,9 +241,12 @@ func (k *attentionKernel[F]) backward(in []G.Value, _, dy G.Value) error {
 	if err != nil {
 		return err
 	}
-	k.k.Backward(v[0], v[1], v[2], d)
 	dm := k.d
-	k.grads.set(0, k.k.DX, tensor.Shape{k.b, k.t, dm})
+	// The kernel writes dx straight into the node's gradient tensor.
+	k.grads[0] = reuse[F](k.grads[0], k.b, k.t, dm)
+	k.k.DX = k.grads[0].Data().([]F)
+	k.k.Backward(v[0], v[1], v[2], d)
+	k.k.DX = nil
 	k.grads.set(2, k.k.DWin, tensor.Shape{3 * dm, dm})
 	k.grads.set(3, k.k.DBin, tensor.Shape{3 * dm})
 	k.grads.set(4, k.k.DWout, tensor.Shape{dm, dm})

@@ -316,8 +316,11 @@ func (k *feedForwardKernel[F]) backward(in []G.Value, _, dy G.Value) error {
 	if err != nil {
 		return err
 	}
+	// The kernel writes dx straight into the node's gradient tensor.
+	k.grads[0] = reuse[F](k.grads[0], k.shape...)
+	k.k.DX = k.grads[0].Data().([]F)
 	k.k.Backward(v[0], v[1], v[2], d)
-	k.grads.set(0, k.k.DX, k.shape)
+	k.k.DX = nil
 	k.grads.set(1, k.k.DW1, tensor.Shape{k.hidden, k.in})
 	k.grads.set(2, k.k.DB1, tensor.Shape{k.hidden})
 	k.grads.set(3, k.k.DW2, tensor.Shape{k.in, k.hidden})

@@ -81,7 +81,6 @@ type layerNormKernel[F kernels.Float] struct {
 	mean, rstd []F
 	dgamma     []F
 	dbeta      []F
-	dx         []F
 	grads      gradTensors[F]
 }
 
@@ -110,12 +109,12 @@ func (k *layerNormKernel[F]) backward(in []G.Value, _, dy G.Value) error {
 		return err
 	}
 	if k.dgamma == nil {
-		k.dgamma, k.dbeta, k.dx = make([]F, k.dim), make([]F, k.dim), make([]F, k.rows*k.dim)
+		k.dgamma, k.dbeta = make([]F, k.dim), make([]F, k.dim)
 	}
 	clear(k.dgamma)
 	clear(k.dbeta)
-	kernels.LayerNormBackward(d, v[0], v[1], k.mean, k.rstd, k.rows, k.dim, k.dx, k.dgamma, k.dbeta)
-	k.grads.set(0, k.dx, k.shape)
+	k.grads[0] = reuse[F](k.grads[0], k.shape...)
+	kernels.LayerNormBackward(d, v[0], v[1], k.mean, k.rstd, k.rows, k.dim, k.grads[0].Data().([]F), k.dgamma, k.dbeta)
 	k.grads.set(1, k.dgamma, tensor.Shape{k.dim})
 	k.grads.set(2, k.dbeta, tensor.Shape{k.dim})
 	return nil
