@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Example is one labelled text. Labels holds the names of its labels:
@@ -82,7 +84,7 @@ func (s *Store) Load(path string, opts LoadOptions) ([]Example, error) {
 		if err != nil {
 			return nil, err
 		}
-		return loadFolder(dir)
+		return s.Load(dir, opts)
 	}
 	if st.IsDir() {
 		return loadFolder(path)
@@ -517,29 +519,12 @@ func invalidAt(b []byte) int {
 	return len(b)
 }
 
-// windows1252 holds the runes of bytes 0x80-0x9F; the others are Latin-1.
-// The five bytes that Windows-1252 leaves undefined map to the C1 control
-// of the same value, as the WHATWG Encoding Standard says.
-var windows1252 = [32]rune{
-	0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
-	0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
-}
-
-// DecodeWindows1252 decodes Windows-1252 bytes to a string.
+// DecodeWindows1252 decodes Windows-1252 bytes to a string, as the WHATWG
+// Encoding Standard (and golang.org/x/text's table of it) says: the five
+// bytes that Windows-1252 leaves undefined become the C1 controls of the
+// same value.
 func DecodeWindows1252(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(len(b))
-	for _, c := range b {
-		switch {
-		case c < 0x80:
-			sb.WriteByte(c)
-		case c < 0xA0:
-			sb.WriteRune(windows1252[c-0x80])
-		default:
-			sb.WriteRune(rune(c))
-		}
-	}
-	return sb.String()
+	// A single-byte decoder cannot fail: every byte has a rune.
+	out, _ := charmap.Windows1252.NewDecoder().Bytes(b)
+	return string(out)
 }

@@ -107,16 +107,27 @@ func Rebuild(s *Sequential, sp Spec) (*Sequential, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := copyWeights(m, s); err != nil {
+		return nil, fmt.Errorf("the model's shape cannot change: %w", err)
+	}
+	return m, nil
+}
+
+// copyWeights copies the weights of src into the parameters of dst of the
+// same names, which must all have a namesake of the same shape.
+func copyWeights(dst, src *Sequential) error {
+	src.mu.Lock()
+	defer src.mu.Unlock()
 	old := map[string]*tensor.Dense{}
-	for _, p := range s.Params() {
+	for _, p := range src.Params() {
 		old[p.Name] = p.Value
 	}
-	for _, p := range m.Params() {
+	for _, p := range dst.Params() {
 		v, ok := old[p.Name]
 		if !ok || !v.Shape().Eq(p.Value.Shape()) {
-			return nil, fmt.Errorf("the model's shape cannot change: no weights of shape %v for %s", p.Value.Shape(), p.Name)
+			return fmt.Errorf("no weights of shape %v for %s", p.Value.Shape(), p.Name)
 		}
 		copy(p.Value.Data().([]float32), v.Data().([]float32))
 	}
-	return m, nil
+	return nil
 }

@@ -208,7 +208,7 @@ func runTrain(e *env, o *trainOptions) error {
 	// vocabulary was built from the rest, so they are given apart.
 	newHistory, fitErr := model.Fit(ck.Encode(data.Texts(trainEx)), trainY, models.FitConfig{
 		Config: train.Config{Epochs: o.epochs, InitialEpoch: len(history), BatchSize: o.batchSize, Shuffle: o.shuffle,
-			Seed: o.seed, Patience: o.patience, Progress: train.NewProgress(e.stdout, e.terminal), Context: ctx},
+			Seed: o.seed, Patience: o.patience, Progress: newProgress(e), Context: ctx},
 		ValidationX: ck.Encode(data.Texts(valEx)), ValidationY: valY,
 	})
 	history = append(history, newHistory...)

@@ -76,7 +76,7 @@ func TestTrainEvalPredict(t *testing.T) {
 			t.Errorf("checkpoint lacks %s", f)
 		}
 	}
-	if !strings.Contains(stdout, "epoch 6/6") {
+	if !strings.Contains(stderr, "epoch 6/6") {
 		t.Errorf("train output lacks the plain epoch line:\n%s", stdout)
 	}
 	h, err := train.ReadHistory(filepath.Join(out, "history.json"))
@@ -354,7 +354,7 @@ func TestTrainMultiClass(t *testing.T) {
 	data, test := topicTSV(t, 300, 1, false), topicTSV(t, 90, 2, false)
 	out := filepath.Join(t.TempDir(), "ck")
 	status, stdout, stderr := runCommand("", tinyTrain(data, out, "--epochs", "8", "--freeze-embeddings=false", "--class-weight", "balanced")...)
-	if status != 0 || !strings.Contains(stdout, "multiclass task, 3 labels") {
+	if status != 0 || !strings.Contains(stdout+stderr, "multiclass task, 3 labels") {
 		t.Fatalf("train exit %d: %s %s", status, stdout, stderr)
 	}
 	cfg, err := models.LoadConfig(out)
@@ -400,7 +400,7 @@ func TestTrainMultiLabel(t *testing.T) {
 	data, test := topicTSV(t, 400, 3, true), topicTSV(t, 100, 4, true)
 	out := filepath.Join(t.TempDir(), "ck")
 	status, stdout, stderr := runCommand("", tinyTrain(data, out, "--epochs", "10", "--multi-label", "--freeze-embeddings=false", "--lr", "0.02")...)
-	if status != 0 || !strings.Contains(stdout, "multilabel task, 3 labels") || !strings.Contains(stdout, "val_micro_f1") {
+	if status != 0 || !strings.Contains(stdout+stderr, "multilabel task, 3 labels") || !strings.Contains(stdout+stderr, "val_micro_f1") {
 		t.Fatalf("train exit %d: %s %s", status, stdout, stderr)
 	}
 	status, stdout, stderr = runCommand("", "eval", "--checkpoint", out, "--data", test, "--json")
