@@ -64,8 +64,8 @@ func WithAttentionDropout(attn, out float64) AttentionOption {
 // features, its parameters named prefix.in_proj_weight and so on
 // ("self_attn" gives PyTorch's names in a TransformerEncoderLayer). As in
 // PyTorch, in_proj_weight is Glorot-uniform over its [3·dim, dim] shape,
-// out_proj.weight uniform in ±1/√dim, and the biases zero. rng also draws
-// the dropout masks.
+// out_proj.weight uniform in ±1/√dim, and the biases zero. The dropout
+// masks come from a source of the layer's own, seeded from rng.
 func NewMultiHeadAttention(prefix string, dim, heads int, dt tensor.Dtype, rng *rand.Rand, opts ...AttentionOption) (*MultiHeadAttention, error) {
 	if dim <= 0 || heads <= 0 || dim%heads != 0 {
 		return nil, fmt.Errorf("attention: %d heads over %d features, want heads dividing the width", heads, dim)
@@ -77,7 +77,7 @@ func NewMultiHeadAttention(prefix string, dim, heads int, dt tensor.Dtype, rng *
 		InProjBias:    NewParam(prefix+".in_proj_bias", newTensor(dt, 3*dim), true),
 		OutProjWeight: NewParam(prefix+".out_proj.weight", fromFloat64s(dt, uniform(dim, dim, 1/math.Sqrt(float64(dim)), rng), dim, dim), true),
 		OutProjBias:   NewParam(prefix+".out_proj.bias", newTensor(dt, dim), true),
-		rng:           rng,
+		rng:           rand.New(rand.NewSource(rng.Int63())),
 		states:        &kernelStates{},
 	}
 	for _, o := range opts {
@@ -99,6 +99,11 @@ func NewMultiHeadAttention(prefix string, dim, heads int, dt tensor.Dtype, rng *
 	}
 	return a, nil
 }
+
+// Reseed restarts the stream the dropout masks are drawn from, as
+// Dropout.Reseed does, so that a model reseeded each step draws the same
+// masks when its training resumes.
+func (a *MultiHeadAttention) Reseed(seed int64) { a.rng.Seed(seed) }
 
 // Dim is the width of the input and the output.
 func (a *MultiHeadAttention) Dim() int { return a.OutProjWeight.Value.Shape()[0] }

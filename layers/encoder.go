@@ -74,6 +74,29 @@ func (e *Encoder) Params() []*Param {
 	return ps
 }
 
+// Reseed restarts every block's dropout streams, each from its own seed
+// derived from seed, as models.Sequential reseeds its random layers at
+// every training step.
+func (e *Encoder) Reseed(seed int64) {
+	for i, b := range e.Blocks {
+		b.reseed(seed, i)
+	}
+}
+
+// Reseed restarts the block's dropout streams from seed.
+func (b *EncoderBlock) Reseed(seed int64) { b.reseed(seed, 0) }
+
+func (b *EncoderBlock) reseed(seed int64, i int) {
+	mix := func(k uint64) int64 {
+		z := uint64(seed) ^ k*0x9e3779b97f4a7c15
+		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+		z = (z ^ z>>27) * 0x94d049bb133111eb
+		return int64(z ^ z>>31)
+	}
+	b.Attention.Reseed(mix(uint64(2*i + 1)))
+	b.FeedForward.Reseed(mix(uint64(2*i + 2)))
+}
+
 // OutputShape is the input shape.
 func (e *Encoder) OutputShape(in []int) []int { return append([]int{}, in...) }
 
@@ -195,7 +218,8 @@ type FeedForward struct {
 
 // NewFeedForward makes a feed-forward layer from dim to hidden and back,
 // its weights and biases uniform in ±1/√fan_in as PyTorch's nn.Linear
-// draws them, from rng, which also draws the dropout masks.
+// draws them, from rng; the dropout masks come from a source of the
+// layer's own, seeded from rng.
 func NewFeedForward(prefix string, dim, hidden int, dropout float64, dt tensor.Dtype, rng *rand.Rand) (*FeedForward, error) {
 	if dropout < 0 || dropout >= 1 {
 		return nil, fmt.Errorf("feed-forward: dropout rate %v, want [0, 1)", dropout)
@@ -208,10 +232,13 @@ func NewFeedForward(prefix string, dim, hidden int, dropout float64, dt tensor.D
 		Linear2Weight: NewParam(joinName(prefix, "linear2.weight"), fromFloat64s(dt, uniform(dim, hidden, l2, rng), dim, hidden), true),
 		Linear2Bias:   NewParam(joinName(prefix, "linear2.bias"), fromFloat64s(dt, uniform(1, dim, l2, rng), dim), true),
 		Dropout:       dropout,
-		rng:           rng,
+		rng:           rand.New(rand.NewSource(rng.Int63())),
 		states:        &kernelStates{},
 	}, nil
 }
+
+// Reseed restarts the stream the dropout masks are drawn from.
+func (f *FeedForward) Reseed(seed int64) { f.rng.Seed(seed) }
 
 // Params returns linear1's weight and bias, then linear2's.
 func (f *FeedForward) Params() []*Param {
