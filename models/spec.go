@@ -90,10 +90,12 @@ func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequ
 			return nil, err
 		}
 		return c.Sequential, nil
+	case TransformerArchitecture:
+		return buildTransformer(sp, head, embedding, seed)
 	case SequentialArchitecture:
 		return buildSequential(sp, head, seed)
 	}
-	return nil, fmt.Errorf("architecture %q: want %s, %s or %s", sp.Architecture, BiLSTMArchitecture, CNNArchitecture, SequentialArchitecture)
+	return nil, fmt.Errorf("architecture %q: want %s, %s, %s or %s", sp.Architecture, BiLSTMArchitecture, CNNArchitecture, TransformerArchitecture, SequentialArchitecture)
 }
 
 // expectedShapes lists the tensors of model.safetensors that the spec's

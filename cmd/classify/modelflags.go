@@ -12,6 +12,7 @@ import (
 // modelFlags are the flags that shape the model, shared by train and summary.
 type modelFlags struct {
 	vocabSize, maxLen, hidden, dim, maxRelative, featureMaps int
+	layers, heads, ff                                        int
 	model, posEncoding, pool, filters                        string
 	dropout                                                  float64
 	freezeEmbeddings                                         bool
@@ -36,14 +37,20 @@ func addModelFlags(fs *flag.FlagSet) *modelFlags {
 	d := models.DefaultConfig()
 	m := &modelFlags{fs: fs}
 	c := models.DefaultCNNConfig()
-	fs.StringVar(&m.model, "model", models.BiLSTMArchitecture, "the model: bilstm (the reference BiLSTM: max pooling, dropout 0.3, frozen embeddings) or cnn (Kim 2014: --filters 3,4,5 --feature-maps 100, dropout 0.5, trainable embeddings)")
+	tr := models.DefaultTransformerConfig()
+	fs.StringVar(&m.model, "model", models.BiLSTMArchitecture, "the model: bilstm (the reference BiLSTM: max pooling, dropout 0.3, frozen embeddings), "+
+		"cnn (Kim 2014: --filters 3,4,5 --feature-maps 100, dropout 0.5, trainable embeddings) or "+
+		"transformer (pre-norm encoder: --layers 2 --heads 4 --ff 512 over --dim 128, mean pooling, dropout 0.1, frozen embeddings projected to --dim)")
+	fs.IntVar(&m.layers, "layers", tr.Layers, "transformer: encoder blocks")
+	fs.IntVar(&m.heads, "heads", tr.Heads, "transformer: attention heads, dividing --dim")
+	fs.IntVar(&m.ff, "ff", tr.FF, "transformer: width of each feed-forward layer")
 	fs.StringVar(&m.filters, "filters", "3,4,5", "cnn: the filter widths, comma-separated")
 	fs.IntVar(&m.featureMaps, "feature-maps", c.FeatureMaps, "cnn: the filters of each width")
 	fs.IntVar(&m.vocabSize, "vocab-size", d.VocabSize, "number of token ids, [PAD] and [UNK] included")
 	fs.IntVar(&m.maxLen, "max-len", d.MaxLen, "keep the first `N` tokens of each text")
 	fs.IntVar(&m.hidden, "hidden", d.Hidden, "units of each LSTM direction")
 	fs.IntVar(&m.dim, "dim", d.Dim, "embedding width when no --vectors are given (else the vectors' width)")
-	fs.StringVar(&m.posEncoding, "pos-encoding", d.PosEncoding, "positions: sinusoidal, learned, relative or none")
+	fs.StringVar(&m.posEncoding, "pos-encoding", d.PosEncoding, "positions: sinusoidal, learned, relative or none; transformer also rope or alibi")
 	fs.IntVar(&m.maxRelative, "max-relative", d.MaxRelative, "distance clip of --pos-encoding relative")
 	fs.StringVar(&m.pool, "pool", d.Pool, "pooling over time: last, mean or max")
 	fs.Float64Var(&m.dropout, "dropout", d.Dropout, "dropout rate before the output layer")
@@ -78,9 +85,31 @@ func (m *modelFlags) spec(dim int) (models.Spec, error) {
 			}
 			cfg.Filters = append(cfg.Filters, w)
 		}
-		for _, name := range []string{"hidden", "pos-encoding", "pool", "max-relative"} {
+		for _, name := range []string{"hidden", "pos-encoding", "pool", "max-relative", "layers", "heads", "ff"} {
 			if m.given(name) {
-				return models.Spec{}, usagef("--%s is a bilstm flag: the cnn has none", name)
+				return models.Spec{}, usagef("--%s is not a cnn flag", name)
+			}
+		}
+		if err := cfg.Validate(); err != nil {
+			return models.Spec{}, usageError{errors.New(flagNames.Replace(err.Error()))}
+		}
+		return models.NewSpec(m.model, cfg)
+	case models.TransformerArchitecture:
+		cfg := models.DefaultTransformerConfig()
+		cfg.VocabSize, cfg.EmbeddingDim, cfg.MaxLen, cfg.Layers, cfg.Heads, cfg.FF = m.vocabSize, dim, m.maxLen, m.layers, m.heads, m.ff
+		cfg.PosEncoding, cfg.MaxRelative, cfg.FreezeEmbeddings = m.posEncoding, m.maxRelative, m.freezeEmbeddings
+		if m.given("dim") {
+			cfg.Dim = m.dim
+		}
+		if m.given("pool") {
+			cfg.Pool = m.pool
+		}
+		if m.given("dropout") {
+			cfg.Dropout = m.dropout
+		}
+		for _, name := range []string{"hidden", "filters", "feature-maps"} {
+			if m.given(name) {
+				return models.Spec{}, usagef("--%s is not a transformer flag", name)
 			}
 		}
 		if err := cfg.Validate(); err != nil {
@@ -88,7 +117,7 @@ func (m *modelFlags) spec(dim int) (models.Spec, error) {
 		}
 		return models.NewSpec(m.model, cfg)
 	}
-	return models.Spec{}, usagef("--model %q: want %s or %s", m.model, models.BiLSTMArchitecture, models.CNNArchitecture)
+	return models.Spec{}, usagef("--model %q: want %s, %s or %s", m.model, models.BiLSTMArchitecture, models.CNNArchitecture, models.TransformerArchitecture)
 }
 
 // config returns the BiLSTM's configuration for embeddings of width dim.

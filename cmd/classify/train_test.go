@@ -484,7 +484,29 @@ func TestTrainCNN(t *testing.T) {
 	if status, stdout, _ := runCommand("", "predict", "--checkpoint", out, "a great film"); status != 0 || !strings.HasPrefix(stdout, "1\t") {
 		t.Errorf("predict on the cnn = %d %q, want label 1", status, stdout)
 	}
-	if status, _, stderr := runCommand("", cnn("--pool", "mean")...); status != 2 || !strings.Contains(stderr, "--pool is a bilstm flag") {
+	if status, _, stderr := runCommand("", cnn("--pool", "mean")...); status != 2 || !strings.Contains(stderr, "--pool is not a cnn flag") {
 		t.Errorf("--model cnn --pool: exit %d %q, want 2 naming the flag", status, stderr)
+	}
+}
+
+// TestTrainTransformer trains the encoder with rotary positions and
+// predicts from its checkpoint.
+func TestTrainTransformer(t *testing.T) {
+	data := sentimentTSV(t, 200, 9)
+	out := filepath.Join(t.TempDir(), "ck")
+	status, stdout, stderr := runCommand("", "train", "--data", data, "--out", out, "--model", "transformer", "--pos-encoding", "rope",
+		"--dim", "8", "--heads", "2", "--ff", "16", "--layers", "1", "--max-len", "16", "--epochs", "4", "--lr", "0.01", "--freeze-embeddings=false")
+	if status != 0 {
+		t.Fatalf("train --model transformer: exit %d: %s %s", status, stdout, stderr)
+	}
+	cfg, err := models.LoadConfig(out)
+	if err != nil || cfg.Architecture != "transformer" || !strings.Contains(string(cfg.Model), `"rope"`) {
+		t.Fatalf("config.json = %s %s, %v; want a transformer with rope", cfg.Architecture, cfg.Model, err)
+	}
+	if status, stdout, stderr := runCommand("", "predict", "--checkpoint", out, "--json", "a great film"); status != 0 || !strings.Contains(stdout, `"scores"`) {
+		t.Errorf("predict on the transformer = %d %q %q", status, stdout, stderr)
+	}
+	if status, _, stderr := runCommand("", "train", "--data", data, "--out", out, "--model", "transformer", "--hidden", "4"); status != 2 || !strings.Contains(stderr, "--hidden is not a transformer flag") {
+		t.Errorf("--model transformer --hidden: exit %d %q, want 2", status, stderr)
 	}
 }
