@@ -65,10 +65,10 @@ func TestStoreDownload(t *testing.T) {
 	})
 	var progress bytes.Buffer
 	s := &Store{CacheDir: t.TempDir(), BaseURL: srv.URL, Progress: &progress}
-	want := []Example{{"a fine film", 1}, {"clichés", 1}, {"dull …", 0}}
+	want := [][2]string{{"a fine film", "pos"}, {"clichés", "pos"}, {"dull …", "neg"}}
 	for i := 0; i < 2; i++ { // the second time from the cache
 		got, err := s.Load("rt-polarity", LoadOptions{})
-		if err != nil || !reflect.DeepEqual(got, want) {
+		if err != nil || !reflect.DeepEqual(labelled(got), want) {
 			t.Fatalf("Load(rt-polarity) = %+v, %v; want %+v", got, err, want)
 		}
 	}
@@ -102,7 +102,7 @@ func TestStoreLocalFirst(t *testing.T) {
 	writeTestFile(t, local, "glove/glove.6B.50d.txt", "the 1 2\n")
 	s := &Store{Dir: local, CacheDir: t.TempDir(), BaseURL: srv.URL}
 	got, err := s.Load("imdb", LoadOptions{})
-	if want := []Example{{"great", 1}, {"awful", 0}}; err != nil || !reflect.DeepEqual(got, want) {
+	if want := [][2]string{{"awful", "neg"}, {"great", "pos"}}; err != nil || !reflect.DeepEqual(labelled(got), want) {
 		t.Errorf("Load(imdb) = %+v, %v; want %+v", got, err, want)
 	}
 	if _, err := s.LoadVectors("glove.6B.50d"); err != nil {

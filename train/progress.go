@@ -29,6 +29,9 @@ type Progress struct {
 	// Interval is the least time between two redraws of the bar (default
 	// 100ms); the last step of an epoch is always drawn.
 	Interval time.Duration
+	// Metric names the score Update reports (default "accuracy"; a
+	// multi-label task's is "micro_f1", see Metrics.MainName).
+	Metric string
 
 	w        io.Writer
 	terminal bool
@@ -43,7 +46,7 @@ type Progress struct {
 // NewProgress makes a progress report written to w, drawn as a bar when
 // terminal is true and as one line per epoch otherwise.
 func NewProgress(w io.Writer, terminal bool) *Progress {
-	return &Progress{Interval: 100 * time.Millisecond, w: w, terminal: terminal, now: time.Now}
+	return &Progress{Interval: 100 * time.Millisecond, Metric: "accuracy", w: w, terminal: terminal, now: time.Now}
 }
 
 // BeginEpoch starts the report of epoch (from 1) of epochs, which will
@@ -60,8 +63,8 @@ func (p *Progress) BeginEpoch(epoch, epochs, steps int) {
 }
 
 // Update reports that done of the epoch's steps are finished, with the
-// running mean loss and accuracy of the epoch so far.
-func (p *Progress) Update(done int, loss, accuracy float64) {
+// running mean loss and main metric (Metric) of the epoch so far.
+func (p *Progress) Update(done int, loss, metric float64) {
 	now := p.now()
 	elapsed := now.Sub(p.start)
 	if done > 0 {
@@ -76,7 +79,7 @@ func (p *Progress) Update(done int, loss, accuracy float64) {
 	if done < p.steps {
 		fmt.Fprintf(&b, " - ETA: %s", formatETA(p.perStep*time.Duration(p.steps-done)))
 	}
-	fmt.Fprintf(&b, " - %s - loss: %.4f - accuracy: %.4f", formatPerStep(p.perStep), loss, accuracy)
+	fmt.Fprintf(&b, " - %s - loss: %.4f - %s: %.4f", formatPerStep(p.perStep), loss, p.Metric, metric)
 	p.redraw(b.String())
 }
 
@@ -88,9 +91,10 @@ func (p *Progress) EndEpoch(e Epoch) {
 	} else {
 		fmt.Fprintf(&b, "epoch %d/%d - %.1fs", e.Epoch, p.epochs, e.Seconds)
 	}
-	fmt.Fprintf(&b, " - loss: %.4f - accuracy: %.4f", e.Train.Loss, e.Train.Accuracy)
+	name := e.Train.MainName()
+	fmt.Fprintf(&b, " - loss: %.4f - %s: %.4f", e.Train.Loss, name, e.Train.Main())
 	if e.Val != nil {
-		fmt.Fprintf(&b, " - val_loss: %.4f - val_accuracy: %.4f", e.Val.Loss, e.Val.Accuracy)
+		fmt.Fprintf(&b, " - val_loss: %.4f - val_%s: %.4f", e.Val.Loss, name, e.Val.Main())
 	}
 	if p.terminal {
 		p.redraw(b.String())

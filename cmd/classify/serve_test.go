@@ -37,11 +37,11 @@ func fakePrediction(text string) models.Prediction {
 	h := fnv.New32a()
 	h.Write([]byte(text))
 	p := float32(h.Sum32()%1000) / 1000
-	label := 0
+	label := "neg"
 	if p >= 0.5 {
-		label = 1
+		label = "pos"
 	}
-	return models.Prediction{Label: label, Probability: p}
+	return models.Prediction{Label: label, Score: p, Scores: []models.LabelScore{{Label: label, Score: p}}}
 }
 
 func (f *fakePredictor) Predict(texts []string) ([]models.Prediction, error) {
