@@ -2,12 +2,10 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,12 +14,9 @@ import (
 	"github.com/classify/classify/models"
 )
 
-// checkpointFiles are the files of a checkpoint folder that prediction and
-// evaluation read (SPEC section 4).
-var checkpointFiles = []string{models.ConfigFile, models.TokenizerFile, models.ModelFile}
-
 // LoadPredictor loads the checkpoint folder dir, a local path or a URL of a
-// Beam file system (gs://bucket/ckpt), for prediction.
+// Beam file system (gs://bucket/ckpt), for prediction. A remote checkpoint
+// is read through the file system, with no local copy.
 func LoadPredictor(ctx context.Context, dir string) (*models.Predictor, error) {
 	if !hasScheme(dir) {
 		return models.LoadPredictor(dir)
@@ -31,23 +26,11 @@ func LoadPredictor(ctx context.Context, dir string) (*models.Predictor, error) {
 		return nil, err
 	}
 	defer fsys.Close()
-	// models loads from a local folder: the files are copied to a temporary
-	// one first, a few megabytes for the models classify trains.
-	tmp, err := os.MkdirTemp("", "classify-checkpoint-")
+	ck, err := models.LoadFS(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
-	for _, name := range checkpointFiles {
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
-		}
-		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	return models.LoadPredictor(tmp)
+	return models.NewPredictor(ck), nil
 }
 
 // hasScheme reports whether p is a URL (gs://...) rather than a local path.

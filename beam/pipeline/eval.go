@@ -52,18 +52,30 @@ func Eval(s beam.Scope, opts EvalOptions) error {
 			return err
 		}
 	}
+	// The checkpoint is loaded here too: its task and labels make the
+	// CombineFn, and a bad one is an error before any worker starts.
+	p, err := LoadPredictor(context.Background(), opts.Checkpoint)
+	if err != nil {
+		return err
+	}
+	fn, err := NewMetricsFn(p.Checkpoint.Model.Head(), opts.ExactLimit)
+	if err != nil {
+		return err
+	}
+	opts.Input.Options.MultiLabel = p.Task() == data.MultiLabel
 	s = s.Scope("classify.Eval")
 	examples := readExamples(s, opts.Input)
 	scored := beam.ParDo(s, &scoreFn{Checkpoint: opts.Checkpoint, BatchSize: opts.BatchSize}, examples)
-	metrics := beam.Combine(s, &MetricsFn{ExactLimit: opts.ExactLimit}, scored)
+	metrics := beam.Combine(s, fn, scored)
 	textio.Write(s, opts.Output, metrics)
 	return nil
 }
 
-// Scored is one example's logit and label, what MetricsFn combines.
+// Scored is one example's logits and targets, as the model's head reads
+// them (Units logits, Width targets): what MetricsFn combines.
 type Scored struct {
-	Logit float32
-	Label float32
+	Logits  []float32
+	Targets []float32
 }
 
 // scoreFn scores labelled examples in batches. Its Predictor is loaded in
@@ -73,7 +85,8 @@ type scoreFn struct {
 	BatchSize  int
 
 	predictor *models.Predictor
-	examples  []data.Example
+	labels    *data.LabelSet
+	examples  []Labelled
 }
 
 func (f *scoreFn) Setup(ctx context.Context) error {
@@ -81,11 +94,16 @@ func (f *scoreFn) Setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	f.predictor = p
+	h := p.Checkpoint.Model.Head()
+	ls, err := data.NewLabelSetOf(h.Labels(), h.Task())
+	if err != nil {
+		return err
+	}
+	f.predictor, f.labels = p, ls
 	return nil
 }
 
-func (f *scoreFn) ProcessElement(e data.Example, emit func(Scored)) error {
+func (f *scoreFn) ProcessElement(e Labelled, emit func(Scored)) error {
 	f.examples = append(f.examples, e)
 	if len(f.examples) >= f.BatchSize {
 		return f.flush(emit)
@@ -100,13 +118,25 @@ func (f *scoreFn) flush(emit func(Scored)) error {
 		return nil
 	}
 	ck := f.predictor.Checkpoint
-	seqs := ck.Tokenizer.EncodeAll(data.Texts(f.examples), ck.Model.Config.MaxLen)
-	logits, err := ck.Model.Logits(seqs)
+	texts := make([]string, len(f.examples))
+	targets := make([][]float32, len(f.examples))
+	for i, e := range f.examples {
+		texts[i] = e.Text
+		// A label the model does not know is an error naming the file and
+		// the line, as in classify eval.
+		y, err := f.labels.Targets([]data.Example{{Text: e.Text, Labels: e.Labels, Line: e.Line}}, e.File)
+		if err != nil {
+			return err
+		}
+		targets[i] = y
+	}
+	logits, err := ck.Model.Logits(ck.Encode(texts))
 	if err != nil {
 		return err
 	}
-	for i, z := range logits {
-		emit(Scored{Logit: z, Label: float32(f.examples[i].Label)})
+	u := ck.Model.Head().Units()
+	for i := range f.examples {
+		emit(Scored{Logits: logits[i*u : (i+1)*u], Targets: targets[i]})
 	}
 	f.examples = f.examples[:0]
 	return nil

@@ -20,7 +20,8 @@ type Input struct {
 	// file system (gs://bucket/corpus-*.tsv).
 	Glob string
 	// Options name the CSV columns and JSON lines fields, as classify's
-	// --text-column and --label-column.
+	// --text-column and --label-column; Predict and Eval set MultiLabel
+	// from the checkpoint's task, as classify eval does.
 	Options data.LoadOptions
 }
 
@@ -58,7 +59,18 @@ func readTexts(s beam.Scope, in Input) beam.PCollection {
 	return beam.ParDo(s.Scope("texts"), exampleText, readExamples(s, in))
 }
 
-func exampleText(e data.Example) string { return e.Text }
+func exampleText(e Labelled) string { return e.Text }
+
+// Labelled is a labelled example and the file it comes from, which errors
+// about it name.
+type Labelled struct {
+	// File is the file's path or URL, Line the example's line in it.
+	File string
+	Line int
+	// Text and Labels are the example's (data.Example).
+	Text   string
+	Labels []string
+}
 
 // readExamples reads the labelled examples of the files in.Glob matches,
 // each file with package data's reader for its format, so that the
@@ -69,26 +81,28 @@ func exampleText(e data.Example) string { return e.Text }
 func readExamples(s beam.Scope, in Input) beam.PCollection {
 	s = s.Scope("readExamples")
 	files := fileio.ReadMatches(s, fileio.MatchFiles(s, in.Glob, fileio.MatchEmptyDisallow()))
-	return beam.ParDo(s, &readExamplesFn{TextColumn: in.Options.TextColumn, LabelColumn: in.Options.LabelColumn}, files)
+	o := in.Options
+	return beam.ParDo(s, &readExamplesFn{TextColumn: o.TextColumn, LabelColumn: o.LabelColumn, MultiLabel: o.MultiLabel}, files)
 }
 
 // readExamplesFn reads one labelled file.
 type readExamplesFn struct {
 	TextColumn, LabelColumn string
+	MultiLabel              bool
 }
 
-func (f *readExamplesFn) ProcessElement(ctx context.Context, file fileio.ReadableFile, emit func(data.Example)) error {
+func (f *readExamplesFn) ProcessElement(ctx context.Context, file fileio.ReadableFile, emit func(Labelled)) error {
 	name := file.Metadata.Path
 	r, err := file.Open(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	defer r.Close()
-	opts := data.LoadOptions{TextColumn: f.TextColumn, LabelColumn: f.LabelColumn}
+	opts := data.LoadOptions{TextColumn: f.TextColumn, LabelColumn: f.LabelColumn, MultiLabel: f.MultiLabel}
 	var ex []data.Example
 	switch format(name) {
 	case ".tsv":
-		ex, err = data.ReadTSV(r, name)
+		ex, err = data.ReadTSV(r, name, opts)
 	case ".csv":
 		ex, err = data.ReadCSV(r, name, opts)
 	case ".jsonl":
@@ -100,7 +114,7 @@ func (f *readExamplesFn) ProcessElement(ctx context.Context, file fileio.Readabl
 		return err
 	}
 	for _, e := range ex {
-		emit(e)
+		emit(Labelled{File: name, Line: e.Line, Text: e.Text, Labels: e.Labels})
 	}
 	return nil
 }

@@ -6,87 +6,141 @@ import (
 	"math"
 	"slices"
 
+	"github.com/classify/classify/data"
 	"github.com/classify/classify/train"
 )
 
 // DefaultExactLimit is the number of examples up to which MetricsFn keeps
-// every score, for the exact ROC AUC that `classify eval` computes:
-// eight bytes an example, 8 MiB at the limit.
+// every score of a binary task, for the exact ROC AUC that `classify eval`
+// computes: eight bytes an example, 8 MiB at the limit.
 const DefaultExactLimit = 1 << 20
 
 // Histogram bins of the logits, for the AUC of more examples than the
-// exact limit: histBins bins of width 2*histRange/histBins over
+// exact limit: histBins bins of width 2*histRange/histBins (0.002) over
 // [-histRange, histRange], logits beyond it in the end bins.
 const (
 	histBins  = 1 << 14
 	histRange = 16.0
 )
 
-// Accumulator is what MetricsFn sums across workers: counts, the loss, and
-// the scores behind the AUC, exactly (Logits and Labels) up to the exact
-// limit, then as histograms (Pos and Neg count the positive and negative
-// examples per logit bin).
+// Accumulator is what MetricsFn sums across workers: the counts of a
+// train.Tally, the loss, and for a binary task the scores behind the AUC,
+// every one (Logits and Labels) up to the exact limit, then as histograms
+// (Pos and Neg count the positive and negative examples per logit bin).
 type Accumulator struct {
-	N              int64
-	LossSum        float64
-	TP, FP, TN, FN int64
+	// N, Right and Confusion are train.Tally's N, Exact and Confusion.
+	N, Right  int
+	Confusion [][]int
+	// LossSum is the sum of the examples' losses.
+	LossSum float64
+	// Exact is true while every score is kept.
 	Exact          bool
 	Logits, Labels []float32
 	Pos, Neg       []int64
 }
 
 // MetricsFn is the CombineFn of Eval: it combines Scored examples into the
-// metrics of `classify eval --json`, one JSON object.
+// metrics of `classify eval --json`, as one JSON object. The counts come
+// from train.Tally, so that the decisions and the scores computed from
+// them are those of classify eval.
 type MetricsFn struct {
+	// Task, Labels and Threshold make the model's head (train.NewHead).
+	Task      string
+	Labels    []string
+	Threshold float64
 	// ExactLimit is the number of examples up to which the AUC is exact.
 	ExactLimit int
+
+	head train.Head
+}
+
+// NewMetricsFn makes the CombineFn of the metrics of a model with head h.
+func NewMetricsFn(h train.Head, exactLimit int) (*MetricsFn, error) {
+	f := &MetricsFn{Task: h.Task(), Labels: h.Labels(), ExactLimit: exactLimit}
+	if ml, ok := h.(*train.MultiLabelHead); ok {
+		f.Threshold = ml.Threshold
+	}
+	if _, err := f.getHead(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// getHead makes the head once per instance: a worker rebuilds the
+// CombineFn from its exported fields.
+func (f *MetricsFn) getHead() (train.Head, error) {
+	if f.head != nil {
+		return f.head, nil
+	}
+	ls, err := data.NewLabelSetOf(f.Labels, f.Task)
+	if err != nil {
+		return nil, err
+	}
+	h, err := train.NewHead(ls, f.Threshold)
+	if err != nil {
+		return nil, err
+	}
+	f.head = h
+	return h, nil
+}
+
+func (f *MetricsFn) tally(a Accumulator) *train.Tally {
+	return &train.Tally{Task: f.Task, Labels: f.Labels, N: a.N, Exact: a.Right, Confusion: a.Confusion}
 }
 
 // CreateAccumulator starts an empty sum.
-func (f *MetricsFn) CreateAccumulator() Accumulator { return Accumulator{Exact: true} }
+func (f *MetricsFn) CreateAccumulator() (Accumulator, error) {
+	h, err := f.getHead()
+	if err != nil {
+		return Accumulator{}, err
+	}
+	return Accumulator{Confusion: train.NewTally(h).Confusion, Exact: true}, nil
+}
 
 // AddInput counts one example.
 func (f *MetricsFn) AddInput(a Accumulator, s Scored) (Accumulator, error) {
-	z := float64(s.Logit)
-	pos := s.Logit > 0
-	switch {
-	case s.Label == 1 && pos:
-		a.TP++
-	case s.Label == 1:
-		a.FN++
-	case s.Label == 0 && pos:
-		a.FP++
-	case s.Label == 0:
-		a.TN++
-	default:
-		return a, fmt.Errorf("metrics: label %v is not 0 or 1", s.Label)
+	h, err := f.getHead()
+	if err != nil {
+		return a, err
 	}
-	a.N++
-	// Binary cross-entropy from the logit, log(1+e^z) - y*z, in the form
-	// that neither overflows nor loses the small terms.
-	a.LossSum += math.Max(z, 0) - float64(s.Label)*z + math.Log1p(math.Exp(-math.Abs(z)))
+	t := f.tally(a)
+	if err := t.Add(h, s.Logits, s.Targets); err != nil {
+		return a, fmt.Errorf("metrics: %w", err)
+	}
+	a.N, a.Right = t.N, t.Exact
+	z, y := make([]float64, len(s.Logits)), make([]float64, len(s.Targets))
+	for i, v := range s.Logits {
+		z[i] = float64(v)
+	}
+	for i, v := range s.Targets {
+		y[i] = float64(v)
+	}
+	a.LossSum += h.Loss(z, y, nil)
+	if f.Task != data.Binary {
+		return a, nil
+	}
 	if a.Exact {
-		a.Logits = append(a.Logits, s.Logit)
-		a.Labels = append(a.Labels, s.Label)
+		a.Logits = append(a.Logits, s.Logits[0])
+		a.Labels = append(a.Labels, s.Targets[0])
 		return f.limit(a), nil
 	}
-	addToHistogram(&a, s.Logit, s.Label)
+	addToHistogram(&a, s.Logits[0], s.Targets[0])
 	return a, nil
 }
 
 // MergeAccumulators adds b to a.
-func (f *MetricsFn) MergeAccumulators(a, b Accumulator) Accumulator {
-	a.N += b.N
+func (f *MetricsFn) MergeAccumulators(a, b Accumulator) (Accumulator, error) {
+	t := f.tally(a)
+	if err := t.Merge(f.tally(b)); err != nil {
+		return a, err
+	}
+	a.N, a.Right = t.N, t.Exact
 	a.LossSum += b.LossSum
-	a.TP += b.TP
-	a.FP += b.FP
-	a.TN += b.TN
-	a.FN += b.FN
 	switch {
 	case a.Exact && b.Exact:
 		a.Logits = append(a.Logits, b.Logits...)
 		a.Labels = append(a.Labels, b.Labels...)
-		return f.limit(a)
+		return f.limit(a), nil
 	case a.Exact:
 		// b's histograms become the sum's: copied, since a merge may
 		// change its first accumulator but not its second.
@@ -100,7 +154,7 @@ func (f *MetricsFn) MergeAccumulators(a, b Accumulator) Accumulator {
 		a.Pos[i] += b.Pos[i]
 		a.Neg[i] += b.Neg[i]
 	}
-	return a
+	return a, nil
 }
 
 // limit turns a's scores into histograms once it holds more than the
@@ -132,7 +186,7 @@ func addToHistogram(a *Accumulator, z, label float32) {
 
 // ExtractOutput is the metrics as `classify eval --json` prints them.
 func (f *MetricsFn) ExtractOutput(a Accumulator) (string, error) {
-	m, err := a.Metrics()
+	m, err := f.Metrics(a)
 	if err != nil {
 		return "", err
 	}
@@ -140,37 +194,34 @@ func (f *MetricsFn) ExtractOutput(a Accumulator) (string, error) {
 	return string(js), err
 }
 
-// Metrics are the scores of the examples summed in a. With every score
-// kept they are train.Score's, as `classify eval` computes them, but for
-// the loss, which is the mean of each example's cross-entropy computed in
-// float64 rather than of each batch's in float32. From histograms, the AUC
-// counts the pairs of a positive and a negative example in one bin as
-// ties: it is off by at most half the share of such pairs.
-func (a Accumulator) Metrics() (train.Metrics, error) {
+// Metrics are the scores of the examples summed in a, from train.Tally's
+// counts. The loss is the mean of the examples' losses (the head's, in
+// float64). A binary task's AUC is train.Score's, the exact Mann-Whitney
+// statistic, while every score is kept; from histograms, the pairs of a
+// positive and a negative example in one bin count as ties, so that it is
+// off by at most half the share of such pairs.
+func (f *MetricsFn) Metrics(a Accumulator) (train.Metrics, error) {
 	if a.N == 0 {
 		return train.Metrics{}, fmt.Errorf("metrics: no examples")
 	}
+	h, err := f.getHead()
+	if err != nil {
+		return train.Metrics{}, err
+	}
 	loss := a.LossSum / float64(a.N)
-	if a.Exact {
-		return train.Score(a.Logits, a.Labels, loss)
+	m := f.tally(a).Metrics(loss)
+	switch {
+	case f.Task != data.Binary:
+	case a.Exact:
+		exact, err := train.Score(h, a.Logits, a.Labels, loss)
+		if err != nil {
+			return train.Metrics{}, err
+		}
+		m.AUC = exact.AUC
+	default:
+		m.AUC = histogramAUC(a.Pos, a.Neg)
 	}
-	m := train.Metrics{N: int(a.N), Loss: loss,
-		Confusion: train.Confusion{TP: int(a.TP), FP: int(a.FP), TN: int(a.TN), FN: int(a.FN)}}
-	m.Accuracy = ratio(a.TP+a.TN, a.N)
-	m.Precision = ratio(a.TP, a.TP+a.FP)
-	m.Recall = ratio(a.TP, a.TP+a.FN)
-	if m.Precision+m.Recall > 0 {
-		m.F1 = 2 * m.Precision * m.Recall / (m.Precision + m.Recall)
-	}
-	m.AUC = histogramAUC(a.Pos, a.Neg)
 	return m, nil
-}
-
-func ratio(a, b int64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
 }
 
 // histogramAUC is the Mann-Whitney statistic over binned scores: each

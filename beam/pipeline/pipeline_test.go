@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +22,11 @@ import (
 
 func TestMain(m *testing.M) {
 	Register()
-	ptest.MainWithDefault(m, "prism")
+	code := ptest.MainRetWithDefault(m, "prism")
+	if theFixture.dir != "" {
+		os.RemoveAll(theFixture.dir)
+	}
+	os.Exit(code)
 }
 
 // dataDir is the shared data folder: $CLASSIFY_DATA or ../../../shared/data
@@ -45,16 +50,18 @@ func dataDir(t *testing.T) string {
 }
 
 // fixture is the classify binary, built from the root module as its own
-// users build it, and a small checkpoint it trained for one epoch on the
-// sentence polarity training split.
+// users build it, and small checkpoints it trained for one epoch.
 type fixture struct {
-	classify, checkpoint, test string
+	classify, data, dir string
 }
 
 var (
 	fixtureOnce sync.Once
 	theFixture  fixture
 	fixtureErr  string
+
+	checkpointsMu sync.Mutex
+	checkpoints   = map[string]string{}
 )
 
 func setup(t *testing.T) fixture {
@@ -66,19 +73,11 @@ func setup(t *testing.T) fixture {
 			fixtureErr = err.Error()
 			return
 		}
-		f := fixture{classify: filepath.Join(dir, "classify"), checkpoint: filepath.Join(dir, "ckpt"),
-			test: filepath.Join(data, "rt-polarity", "test.tsv")}
+		f := fixture{classify: filepath.Join(dir, "classify"), data: data, dir: dir}
 		build := exec.Command("go", "build", "-o", f.classify, "./cmd/classify")
 		build.Dir = "../.."
 		if out, err := build.CombinedOutput(); err != nil {
 			fixtureErr = "building classify: " + err.Error() + "\n" + string(out)
-			return
-		}
-		tr := exec.Command(f.classify, "train", "--data", filepath.Join(data, "rt-polarity", "train.tsv"),
-			"--epochs", "1", "--dim", "8", "--hidden", "8", "--vocab-size", "3000", "--max-len", "40",
-			"--freeze-embeddings=false", "--out", f.checkpoint)
-		if out, err := tr.CombinedOutput(); err != nil {
-			fixtureErr = "classify train: " + err.Error() + "\n" + string(out)
 			return
 		}
 		theFixture = f
@@ -87,6 +86,24 @@ func setup(t *testing.T) fixture {
 		t.Fatal(fixtureErr)
 	}
 	return theFixture
+}
+
+// checkpoint trains (once) a small model on the training split of a
+// dataset folder for one epoch and returns its folder.
+func (f fixture) checkpoint(t *testing.T, dataset string, flags ...string) string {
+	t.Helper()
+	checkpointsMu.Lock()
+	defer checkpointsMu.Unlock()
+	if ck, ok := checkpoints[dataset]; ok {
+		return ck
+	}
+	ck := filepath.Join(f.dir, dataset)
+	args := append([]string{"train", "--data", filepath.Join(f.data, dataset, "train.tsv"),
+		"--epochs", "1", "--dim", "8", "--hidden", "8", "--vocab-size", "3000", "--max-len", "40",
+		"--freeze-embeddings=false", "--out", ck}, flags...)
+	f.run(t, nil, args...)
+	checkpoints[dataset] = ck
+	return ck
 }
 
 // run runs the classify binary and returns its standard output.
@@ -195,65 +212,77 @@ func sameJSON(a, b any) bool {
 	return a == b
 }
 
+// tasks are the datasets the tests train on: one of each task.
+var tasks = []struct {
+	dataset string
+	flags   []string
+}{
+	{"rt-polarity", nil},
+	{"trec", nil},
+	{"reuters", []string{"--multi-label"}},
+}
+
 func TestPredictMatchesClassify(t *testing.T) {
 	f := setup(t)
-	lines := texts(t, f.test)
-	input := filepath.Join(t.TempDir(), "texts.txt")
-	if err := os.WriteFile(input, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	wantLines := f.run(t, []byte(strings.Join(lines, "\n")+"\n"), "predict", "--json", "--checkpoint", f.checkpoint)
-	want := readPredictions(t, wantLines)
-
-	for _, tc := range []struct{ name, input string }{
-		{"plain", input},
-		{"tsv", f.test},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			prefix := filepath.Join(t.TempDir(), "out")
-			p, s := beam.NewPipelineWithRoot()
-			err := Predict(s, PredictOptions{Checkpoint: f.checkpoint, Input: Input{Glob: tc.input},
-				Output: prefix, Shards: 3, BatchSize: 100})
-			if err != nil {
+	for _, task := range tasks {
+		t.Run(task.dataset, func(t *testing.T) {
+			ck := f.checkpoint(t, task.dataset, task.flags...)
+			test := filepath.Join(f.data, task.dataset, "test.tsv")
+			lines := texts(t, test)
+			stdin := []byte(strings.Join(lines, "\n") + "\n")
+			plain := filepath.Join(t.TempDir(), "texts.txt")
+			if err := os.WriteFile(plain, stdin, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := ptest.Run(p); err != nil {
-				t.Fatal(err)
-			}
-			var all []byte
-			for i := range 3 {
-				b, err := os.ReadFile(ShardName(prefix, ".jsonl", i, 3))
+			wantLines := f.run(t, stdin, "predict", "--json", "--top-k", "2", "--checkpoint", ck)
+			want := readPredictions(t, wantLines)
+			for _, input := range []string{plain, test} {
+				prefix := filepath.Join(t.TempDir(), "out")
+				p, s := beam.NewPipelineWithRoot()
+				err := Predict(s, PredictOptions{Checkpoint: ck, Input: Input{Glob: input},
+					Output: prefix, Shards: 3, BatchSize: 100, TopK: 2})
 				if err != nil {
 					t.Fatal(err)
 				}
-				all = append(all, b...)
-			}
-			leftovers, _ := filepath.Glob(prefix + "*.tmp")
-			if len(leftovers) > 0 {
-				t.Errorf("temporary shards left: %v", leftovers)
-			}
-			firstGot, _, _ := bytes.Cut(all, []byte("\n"))
-			firstWant, _, _ := bytes.Cut(wantLines, []byte("\n"))
-			if g, w := keys(t, firstGot), keys(t, firstWant); strings.Join(g, ",") != strings.Join(w, ",") {
-				t.Errorf("keys %v, classify predict --json writes %v", g, w)
-			}
-			got := readPredictions(t, all)
-			n := 0
-			for text, ps := range want {
-				n += len(ps)
-				g := got[text]
-				if len(g) != len(ps) {
-					t.Errorf("%q: %d predictions, want %d", text, len(g), len(ps))
-					continue
+				if err := ptest.Run(p); err != nil {
+					t.Fatal(err)
 				}
-				for i := range ps {
-					if !sameJSON(g[i], ps[i]) {
-						t.Errorf("%q: prediction %v, classify predict --json gives %v", text, g[i], ps[i])
+				var all []byte
+				for i := range 3 {
+					b, err := os.ReadFile(ShardName(prefix, ".jsonl", i, 3))
+					if err != nil {
+						t.Fatal(err)
+					}
+					all = append(all, b...)
+				}
+				if leftovers, _ := filepath.Glob(prefix + "*.tmp"); len(leftovers) > 0 {
+					t.Errorf("temporary shards left: %v", leftovers)
+				}
+				firstGot, _, _ := bytes.Cut(all, []byte("\n"))
+				firstWant, _, _ := bytes.Cut(wantLines, []byte("\n"))
+				if g, w := keys(t, firstGot), keys(t, firstWant); strings.Join(g, ",") != strings.Join(w, ",") {
+					t.Errorf("%s: keys %v, classify predict --json writes %v", input, g, w)
+				}
+				got := readPredictions(t, all)
+				n, bad := 0, 0
+				for text, ps := range want {
+					n += len(ps)
+					g := got[text]
+					if len(g) != len(ps) {
+						t.Errorf("%s: %q: %d predictions, want %d", input, text, len(g), len(ps))
+						continue
+					}
+					for i := range ps {
+						if !sameJSON(g[i], ps[i]) {
+							if bad++; bad <= 5 {
+								t.Errorf("%s: %q: prediction %v, classify predict --json gives %v", input, text, g[i], ps[i])
+							}
+						}
 					}
 				}
-			}
-			if n != len(lines) || len(got) != len(want) {
-				t.Errorf("%d texts (%d distinct), classify gave %d (%d distinct)", len(lines), len(got), n, len(want))
+				if n != len(lines) || len(got) != len(want) {
+					t.Errorf("%s: %d texts (%d distinct), classify gave %d (%d distinct)", input, len(lines), len(got), n, len(want))
+				}
 			}
 		})
 	}
@@ -261,25 +290,37 @@ func TestPredictMatchesClassify(t *testing.T) {
 
 func TestEvalMatchesClassify(t *testing.T) {
 	f := setup(t)
-	var want train.Metrics
-	if err := json.Unmarshal(f.run(t, nil, "eval", "--json", "--checkpoint", f.checkpoint, "--data", f.test), &want); err != nil {
-		t.Fatal(err)
-	}
-	// An exact limit of 100 makes every worker's sum turn to histograms,
+	// An exact limit of 100 makes the workers' sums turn to histograms,
 	// and the AUC then comes from them.
-	for _, tc := range []struct {
-		name   string
-		limit  int
-		aucTol float64
+	cases := []struct {
+		dataset, file string
+		limit         int
+		aucTol        float64
 	}{
-		{"exact", DefaultExactLimit, 1e-12},
-		{"histograms", 100, 1e-3},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+		{"rt-polarity", "test.tsv", DefaultExactLimit, 1e-12},
+		{"rt-polarity", "test.tsv", 100, 1e-3},
+		{"trec", "test.tsv", DefaultExactLimit, 0},
+		// Reuters' test split has labels its training split lacks.
+		{"reuters", "train.jsonl", DefaultExactLimit, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.dataset+"/"+c.file, func(t *testing.T) {
+			var flags []string
+			for _, task := range tasks {
+				if task.dataset == c.dataset {
+					flags = task.flags
+				}
+			}
+			ck := f.checkpoint(t, c.dataset, flags...)
+			test := filepath.Join(f.data, c.dataset, c.file)
+			var want map[string]any
+			if err := json.Unmarshal(f.run(t, nil, "eval", "--json", "--checkpoint", ck, "--data", test), &want); err != nil {
+				t.Fatal(err)
+			}
 			out := filepath.Join(t.TempDir(), "metrics.json")
 			p, s := beam.NewPipelineWithRoot()
-			if err := Eval(s, EvalOptions{Checkpoint: f.checkpoint, Input: Input{Glob: f.test}, Output: out,
-				BatchSize: 100, ExactLimit: tc.limit}); err != nil {
+			if err := Eval(s, EvalOptions{Checkpoint: ck, Input: Input{Glob: test}, Output: out,
+				BatchSize: 100, ExactLimit: c.limit}); err != nil {
 				t.Fatal(err)
 			}
 			if err := ptest.Run(p); err != nil {
@@ -289,65 +330,99 @@ func TestEvalMatchesClassify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got train.Metrics
+			var got map[string]any
 			if err := json.Unmarshal(b, &got); err != nil {
 				t.Fatalf("%s: %v", b, err)
 			}
-			if got.N != want.N || got.Confusion != want.Confusion {
-				t.Errorf("n %d, confusion %+v; classify eval: n %d, %+v", got.N, got.Confusion, want.N, want.Confusion)
-			}
-			for _, c := range []struct {
-				name      string
-				got, want float64
-				tol       float64
-			}{
-				{"loss", got.Loss, want.Loss, 1e-6},
-				{"accuracy", got.Accuracy, want.Accuracy, 1e-12},
-				{"precision", got.Precision, want.Precision, 1e-12},
-				{"recall", got.Recall, want.Recall, 1e-12},
-				{"f1", got.F1, want.F1, 1e-12},
-				{"auc", got.AUC, want.AUC, tc.aucTol},
-			} {
-				if math.Abs(c.got-c.want) > c.tol {
-					t.Errorf("%s = %v, classify eval gives %v (tolerance %g)", c.name, c.got, c.want, c.tol)
+			// Every figure to 1e-6 (the loss is summed in another order),
+			// the AUC from histograms to its tolerance.
+			if ga, wa := got["auc"], want["auc"]; ga != nil || wa != nil {
+				g, _ := ga.(float64)
+				w, _ := wa.(float64)
+				if ga == nil || wa == nil || math.Abs(g-w) > c.aucTol {
+					t.Errorf("auc = %v, classify eval gives %v (tolerance %g)", ga, wa, c.aucTol)
 				}
+			}
+			delete(got, "auc")
+			delete(want, "auc")
+			if !sameJSON(got, want) {
+				t.Errorf("eval gives\n%s\nclassify eval --json gives\n%v", b, want)
 			}
 		})
 	}
 }
 
 // TestHistogramAUC checks the binned AUC against the exact one of
-// train.Score on scores that fall in distinct bins, and that ties within a
-// bin count one half.
+// train.Score on scores that fall in distinct bins, after merging a sum
+// that turned to histograms with one that did not, in both orders; and
+// that ties within a bin count one half.
 func TestHistogramAUC(t *testing.T) {
 	logits := []float32{-3, -1, -0.5, 0.2, 0.7, 2, 2.5, 4}
 	labels := []float32{0, 1, 0, 0, 1, 1, 0, 1}
-	want, err := train.Score(logits, labels, 0)
+	h, err := train.NewBinaryHead([]string{"neg", "pos"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn := &MetricsFn{ExactLimit: 3}
-	a, b := fn.CreateAccumulator(), fn.CreateAccumulator()
+	want, err := train.Score(h, logits, labels, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By hand: of the 16 pairs of a positive and a negative, 11 rank right.
+	if want.AUC != 11.0/16 {
+		t.Fatalf("train.Score AUC %v, want 11/16", want.AUC)
+	}
+	fn, err := NewMetricsFn(h, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newAcc := func() Accumulator {
+		a, err := fn.CreateAccumulator()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a, b := newAcc(), newAcc()
 	for i, z := range logits {
 		acc := &a
 		if i%3 == 1 {
 			acc = &b // three: b stays exact, a turns to histograms
 		}
-		if *acc, err = fn.AddInput(*acc, Scored{Logit: z, Label: labels[i]}); err != nil {
+		if *acc, err = fn.AddInput(*acc, Scored{Logits: []float32{z}, Targets: []float32{labels[i]}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if !b.Exact || a.Exact {
 		t.Fatalf("exact: a %v, b %v; want false, true", a.Exact, b.Exact)
 	}
-	// MergeAccumulators may change its first argument: b first, then a.
-	for _, merged := range []Accumulator{fn.MergeAccumulators(b, a), fn.MergeAccumulators(a, b)} {
-		m, err := merged.Metrics()
+	// MergeAccumulators may change its first argument: each merge gets
+	// copies.
+	clone := func(a Accumulator) Accumulator {
+		c := a
+		c.Confusion = nil
+		for _, row := range a.Confusion {
+			c.Confusion = append(c.Confusion, slices.Clone(row))
+		}
+		c.Logits, c.Labels = slices.Clone(a.Logits), slices.Clone(a.Labels)
+		c.Pos, c.Neg = slices.Clone(a.Pos), slices.Clone(a.Neg)
+		return c
+	}
+	ba, err := fn.MergeAccumulators(clone(b), clone(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, err := fn.MergeAccumulators(clone(a), clone(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, merged := range []Accumulator{ba, ab} {
+		m, err := fn.Metrics(merged)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if math.Abs(m.AUC-want.AUC) > 1e-12 || m.Confusion != want.Confusion || m.N != want.N {
-			t.Errorf("histogram AUC %v, confusion %+v, n %d; train.Score %v, %+v, %d", m.AUC, m.Confusion, m.N, want.AUC, want.Confusion, want.N)
+		if math.Abs(m.AUC-want.AUC) > 1e-12 || m.N != want.N || m.Accuracy != want.Accuracy || m.F1 != want.F1 {
+			t.Errorf("histogram AUC %v, n %d, accuracy %v, f1 %v; train.Score %v, %d, %v, %v",
+				m.AUC, m.N, m.Accuracy, m.F1, want.AUC, want.N, want.Accuracy, want.F1)
 		}
 	}
 	// One positive and one negative in one bin: a tie, AUC 1/2.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
+	"github.com/classify/classify/data"
 	"github.com/classify/classify/models"
 )
 
@@ -24,6 +25,11 @@ type PredictOptions struct {
 	// BatchSize is the most texts a worker scores together (default 256).
 	// A batch is cut at the end of each bundle too.
 	BatchSize int
+	// TopK keeps the K most probable labels in "scores"; 0 keeps all.
+	TopK int
+	// Threshold is the probability from which a multi-label model predicts
+	// a label; 0 keeps the checkpoint's.
+	Threshold float64
 }
 
 // Predict adds to s the scoring of every text of opts.Input and the
@@ -40,17 +46,25 @@ func Predict(s beam.Scope, opts PredictOptions) error {
 	if opts.BatchSize == 0 {
 		opts.BatchSize = 256
 	}
-	if opts.Shards < 1 || opts.BatchSize < 1 {
-		return fmt.Errorf("predict: %d shards, batches of %d: want at least 1", opts.Shards, opts.BatchSize)
+	if opts.Shards < 1 || opts.BatchSize < 1 || opts.TopK < 0 {
+		return fmt.Errorf("predict: %d shards, batches of %d, top %d: want at least 1, 1 and 0", opts.Shards, opts.BatchSize, opts.TopK)
 	}
 	for _, name := range []string{opts.Checkpoint, opts.Input.Glob, opts.Output} {
 		if err := checkFileSystem(name); err != nil {
 			return err
 		}
 	}
+	// The checkpoint is loaded here too, so that a bad one or a bad
+	// threshold is an error before any worker starts.
+	p, err := loadPredictor(context.Background(), opts.Checkpoint, opts.Threshold)
+	if err != nil {
+		return err
+	}
+	opts.Input.Options.MultiLabel = p.Task() == data.MultiLabel
 	s = s.Scope("classify.Predict")
 	texts := readTexts(s, opts.Input)
-	lines := beam.ParDo(s, &predictFn{Checkpoint: opts.Checkpoint, BatchSize: opts.BatchSize}, texts)
+	lines := beam.ParDo(s, &predictFn{Checkpoint: opts.Checkpoint, BatchSize: opts.BatchSize,
+		TopK: opts.TopK, Threshold: opts.Threshold}, texts)
 	writeShards(s, opts.Output, ".jsonl", opts.Shards, lines)
 	return nil
 }
@@ -61,13 +75,15 @@ func Predict(s beam.Scope, opts PredictOptions) error {
 type predictFn struct {
 	Checkpoint string
 	BatchSize  int
+	TopK       int
+	Threshold  float64
 
 	predictor *models.Predictor
 	texts     []string
 }
 
 func (f *predictFn) Setup(ctx context.Context) error {
-	p, err := LoadPredictor(ctx, f.Checkpoint)
+	p, err := loadPredictor(ctx, f.Checkpoint, f.Threshold)
 	if err != nil {
 		return err
 	}
@@ -94,6 +110,9 @@ func (f *predictFn) flush(emit func(string)) error {
 		return err
 	}
 	for i, p := range preds {
+		if f.TopK > 0 && len(p.Scores) > f.TopK {
+			p.Scores = p.Scores[:f.TopK]
+		}
 		line, err := PredictionJSON(f.texts[i], p)
 		if err != nil {
 			return err
@@ -102,6 +121,21 @@ func (f *predictFn) flush(emit func(string)) error {
 	}
 	f.texts = f.texts[:0]
 	return nil
+}
+
+// loadPredictor loads a checkpoint and sets its multi-label threshold
+// when one is given.
+func loadPredictor(ctx context.Context, dir string, threshold float64) (*models.Predictor, error) {
+	p, err := LoadPredictor(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if threshold != 0 {
+		if err := p.SetThreshold(threshold); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // PredictionJSON is the line `classify predict --json` prints for text and

@@ -8,7 +8,7 @@
 // cluster speeds up:
 //
 //	classify-beam predict --checkpoint DIR --input GLOB --output PREFIX [beam flags]
-//	classify-beam eval --checkpoint DIR --data GLOB [--output FILE] [--json] [beam flags]
+//	classify-beam eval --checkpoint DIR --data GLOB [--output FILE] [beam flags]
 //
 // The Beam flags include --runner prism|flink|spark|dataflow, --endpoint
 // (a job server's address) and --environment_type (LOOPBACK, DOCKER,
@@ -16,13 +16,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +31,6 @@ import (
 
 	"github.com/classify/classify/beam/pipeline"
 	"github.com/classify/classify/data"
-	"github.com/classify/classify/train"
 )
 
 func main() {
@@ -84,14 +81,14 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `classify-beam runs classify's predict and eval as Apache Beam pipelines.
 
-  classify-beam predict --checkpoint DIR --input GLOB --output PREFIX [--shards 4] [--batch-size 256]
+  classify-beam predict --checkpoint DIR --input GLOB --output PREFIX [--shards 4] [--top-k K] [--threshold P]
       scores every text of the files GLOB matches (plain text: one text a
       line; .tsv, .csv, .jsonl: the text field) and writes one JSON object a
       line, as classify predict --json, to PREFIX-00000-of-00004.jsonl ...
-  classify-beam eval --checkpoint DIR --data GLOB [--output FILE] [--json]
+  classify-beam eval --checkpoint DIR --data GLOB [--output FILE]
       the metrics of classify eval on the labelled files GLOB matches,
-      combined across workers; written to FILE as classify eval --json
-      prints them, and printed
+      combined across workers: one JSON object, as classify eval --json
+      prints it, written to FILE and printed
 
 Paths may be local or on a Beam file system (gs://bucket/...). Beam's flags
 choose where it runs: --runner prism (default, this machine) | flink | spark |
@@ -112,6 +109,8 @@ func predictCommand() func(ctx context.Context) error {
 	output := flag.String("output", "", "`prefix` of the output shards (required)")
 	shards := flag.Int("shards", 4, "number of output files")
 	batch := flag.Int("batch-size", 256, "most texts a worker scores together")
+	topK := flag.Int("top-k", 0, "list the `K` most probable labels in scores; 0 lists all")
+	threshold := flag.Float64("threshold", 0, "multi-label: predict the labels of at least this probability; 0 keeps the checkpoint's")
 	textCol := flag.String("text-column", "text", "CSV column / JSON field of the text")
 	labelCol := flag.String("label-column", "label", "CSV column / JSON field of the label")
 	return func(ctx context.Context) error {
@@ -120,7 +119,7 @@ func predictCommand() func(ctx context.Context) error {
 		}
 		p, s := beam.NewPipelineWithRoot()
 		err := pipeline.Predict(s, pipeline.PredictOptions{
-			Checkpoint: *ckpt, Output: *output, Shards: *shards, BatchSize: *batch,
+			Checkpoint: *ckpt, Output: *output, Shards: *shards, BatchSize: *batch, TopK: *topK, Threshold: *threshold,
 			Input: pipeline.Input{Glob: *input, Options: data.LoadOptions{TextColumn: *textCol, LabelColumn: *labelCol}},
 		})
 		if err != nil {
@@ -134,7 +133,6 @@ func evalCommand() func(ctx context.Context) error {
 	ckpt := flag.String("checkpoint", "", "checkpoint `folder`, local or gs://... (required)")
 	path := flag.String("data", "", "`glob` of labelled .tsv, .csv or .jsonl files (required)")
 	output := flag.String("output", "", "`file` the metrics are written to as JSON (default: a temporary file, for the prism runner only)")
-	asJSON := flag.Bool("json", false, "print the metrics as one JSON object")
 	batch := flag.Int("batch-size", 256, "most examples a worker scores together")
 	exact := flag.Int("exact-auc-limit", pipeline.DefaultExactLimit, "examples up to which the ROC AUC is exact; above, from histograms of the scores")
 	textCol := flag.String("text-column", "text", "CSV column / JSON field of the text")
@@ -170,16 +168,7 @@ func evalCommand() func(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		js = strings.TrimSpace(js)
-		if *asJSON {
-			fmt.Println(js)
-			return nil
-		}
-		var m train.Metrics
-		if err := m.UnmarshalJSON([]byte(js)); err != nil {
-			return fmt.Errorf("%s: %w", out, err)
-		}
-		printMetrics(os.Stdout, m)
+		fmt.Println(strings.TrimSpace(js))
 		return nil
 	}
 }
@@ -193,19 +182,4 @@ func readFile(ctx context.Context, name string) (string, error) {
 	defer fsys.Close()
 	b, err := filesystem.Read(ctx, fsys, name)
 	return string(b), err
-}
-
-// printMetrics writes the scores for people, as classify eval does.
-func printMetrics(w io.Writer, m train.Metrics) {
-	bw := bufio.NewWriter(w)
-	defer bw.Flush()
-	auc := "n/a (one class only)"
-	if !math.IsNaN(m.AUC) {
-		auc = fmt.Sprintf("%.4f", m.AUC)
-	}
-	fmt.Fprintf(bw, "%d examples\n", m.N)
-	fmt.Fprintf(bw, "  loss       %.4f\n  accuracy   %.4f\n  precision  %.4f\n  recall     %.4f\n  f1         %.4f\n  auc        %s\n",
-		m.Loss, m.Accuracy, m.Precision, m.Recall, m.F1, auc)
-	c := m.Confusion
-	fmt.Fprintf(bw, "  confusion      predicted 0  predicted 1\n    actual 0  %11d  %11d\n    actual 1  %11d  %11d\n", c.TN, c.FP, c.FN, c.TP)
 }
