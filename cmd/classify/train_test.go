@@ -428,6 +428,11 @@ func TestTrainMultiLabel(t *testing.T) {
 	if status != 0 || !strings.HasPrefix(stdout, "\t") {
 		t.Errorf("predict --threshold 0.999999 = %d %q; want no label", status, stdout)
 	}
+	// The checkpoint fixes the task: --from reads the label lists without --multi-label.
+	status, stdout, stderr = runCommand("", "train", "--from", out, "--data", data, "--epochs", "1", "--out", filepath.Join(t.TempDir(), "more"))
+	if status != 0 {
+		t.Errorf("train --from a multi-label checkpoint = %d %q %q", status, stdout, stderr)
+	}
 }
 
 // TestSequentialCheckpointCommands saves a Sequential assembled in Go and
@@ -456,5 +461,30 @@ func TestSequentialCheckpointCommands(t *testing.T) {
 	}
 	if status, stdout, stderr := runCommand("", "summary", "--checkpoint", dir); status != 0 || !strings.Contains(stdout, "bag_of_words") {
 		t.Errorf("summary on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
+	}
+}
+
+// TestTrainCNN trains Kim's CNN with its own defaults (dropout 0.5,
+// trainable embeddings) and predicts from its checkpoint.
+func TestTrainCNN(t *testing.T) {
+	data := sentimentTSV(t, 300, 8)
+	out := filepath.Join(t.TempDir(), "ck")
+	cnn := func(extra ...string) []string {
+		return append([]string{"train", "--data", data, "--out", out, "--dim", "8", "--max-len", "16", "--batch-size", "16", "--seed", "3",
+			"--model", "cnn", "--filters", "2,3", "--feature-maps", "6", "--epochs", "6", "--lr", "0.01"}, extra...)
+	}
+	status, stdout, stderr := runCommand("", cnn()...)
+	if status != 0 || !strings.Contains(stdout, "0 frozen parameters") {
+		t.Fatalf("train --model cnn: exit %d: %s %s", status, stdout, stderr)
+	}
+	cfg, err := models.LoadConfig(out)
+	if err != nil || cfg.Architecture != "cnn" || !strings.Contains(strings.Join(strings.Fields(string(cfg.Model)), ""), `"dropout":0.5`) || !strings.Contains(strings.Join(strings.Fields(string(cfg.Model)), ""), `"filters":[2,3]`) {
+		t.Fatalf("config.json = %s %s, %v; want a cnn of filters 2,3 with dropout 0.5", cfg.Architecture, cfg.Model, err)
+	}
+	if status, stdout, _ := runCommand("", "predict", "--checkpoint", out, "a great film"); status != 0 || !strings.HasPrefix(stdout, "1\t") {
+		t.Errorf("predict on the cnn = %d %q, want label 1", status, stdout)
+	}
+	if status, _, stderr := runCommand("", cnn("--pool", "mean")...); status != 2 || !strings.Contains(stderr, "--pool is a bilstm flag") {
+		t.Errorf("--model cnn --pool: exit %d %q, want 2 naming the flag", status, stderr)
 	}
 }
