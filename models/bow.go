@@ -54,6 +54,8 @@ func (c BowConfig) Validate() error {
 		return fmt.Errorf("ngrams %d: want 1 to 8", c.Ngrams)
 	case c.Buckets < 0 || c.Ngrams > 1 && c.Buckets == 0:
 		return fmt.Errorf("buckets %d: want at least 1 for ngrams %d", c.Buckets, c.Ngrams)
+	case c.Buckets > MaxWeights: // before the sum below, which could overflow
+		return fmt.Errorf("buckets %d: want at most %d", c.Buckets, MaxWeights)
 	case int64(c.VocabSize+c.Buckets)*int64(c.Dim) > MaxWeights:
 		return fmt.Errorf("vocab_size %d, buckets %d and dim %d make a table of %d weights, over the limit of %d (1 GiB of float32)",
 			c.VocabSize, c.Buckets, c.Dim, int64(c.VocabSize+c.Buckets)*int64(c.Dim), MaxWeights)

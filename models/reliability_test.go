@@ -273,3 +273,12 @@ func TestClassifierBoundsLabels(t *testing.T) {
 		t.Errorf("NewClassifier with 1.2M labels = %v, want an error over the weight limit", err)
 	}
 }
+
+// TestBowBucketsBounded: a buckets count near 2^63 made vocab_size +
+// buckets overflow past the weight limit's check.
+func TestBowBucketsBounded(t *testing.T) {
+	c := BowConfig{VocabSize: 10, Dim: 10, MaxLen: 10, Ngrams: 2, Buckets: 1<<63 - 5}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "buckets") {
+		t.Errorf("Validate(buckets %d) = %v, want an error naming buckets", c.Buckets, err)
+	}
+}
