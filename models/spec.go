@@ -52,6 +52,15 @@ func decodeConfig(sp Spec, cfg any) error {
 	return nil
 }
 
+// configOf reads a spec's configuration over cfg (the architecture's
+// defaults) and checks it.
+func configOf[C interface{ Validate() error }](sp Spec, cfg C) (C, error) {
+	if err := decodeConfig(sp, &cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
 // Build makes the model that a spec describes, with the output head head,
 // its embedding matrix (nil for zeros, as before loading weights) and
 // every other weight drawn from seed. Each architecture has its own
@@ -59,11 +68,8 @@ func decodeConfig(sp Spec, cfg any) error {
 func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequential, error) {
 	switch sp.Architecture {
 	case BiLSTMArchitecture, legacyBiLSTM:
-		cfg := DefaultConfig()
-		if err := decodeConfig(sp, &cfg); err != nil {
-			return nil, err
-		}
-		if err := cfg.Validate(); err != nil {
+		cfg, err := configOf(sp, DefaultConfig())
+		if err != nil {
 			return nil, err
 		}
 		if embedding == nil {
@@ -75,11 +81,8 @@ func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequ
 		}
 		return c.Sequential, nil
 	case CNNArchitecture:
-		cfg := DefaultCNNConfig()
-		if err := decodeConfig(sp, &cfg); err != nil {
-			return nil, err
-		}
-		if err := cfg.Validate(); err != nil {
+		cfg, err := configOf(sp, DefaultCNNConfig())
+		if err != nil {
 			return nil, err
 		}
 		if embedding == nil {
@@ -104,23 +107,11 @@ func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequ
 func expectedShapes(sp Spec, units int) (shapes []weightShape, known bool, err error) {
 	switch sp.Architecture {
 	case BiLSTMArchitecture, legacyBiLSTM:
-		cfg := DefaultConfig()
-		if err := decodeConfig(sp, &cfg); err != nil {
-			return nil, false, err
-		}
-		if err := cfg.Validate(); err != nil {
-			return nil, false, err
-		}
-		return cfg.weightShapes(units), true, nil
+		cfg, err := configOf(sp, DefaultConfig())
+		return cfg.weightShapes(units), err == nil, err
 	case CNNArchitecture:
-		cfg := DefaultCNNConfig()
-		if err := decodeConfig(sp, &cfg); err != nil {
-			return nil, false, err
-		}
-		if err := cfg.Validate(); err != nil {
-			return nil, false, err
-		}
-		return cfg.weightShapes(units), true, nil
+		cfg, err := configOf(sp, DefaultCNNConfig())
+		return cfg.weightShapes(units), err == nil, err
 	}
 	return nil, false, nil
 }

@@ -208,7 +208,11 @@ func runTrain(e *env, o *trainOptions) error {
 	fmt.Fprintf(e.stdout, "train %d, validation %d examples; %s task, %d labels; vocabulary %d; %d trainable and %d frozen parameters\n",
 		len(trainEx), len(valEx), h.Task(), len(h.Labels()), ck.Tokenizer.Vocabulary().Len(), trainable, frozen)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	parent := e.ctx
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The validation examples were cut from the examples before the
 	// vocabulary was built from the rest, so they are given apart.

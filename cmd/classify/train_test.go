@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -508,5 +509,24 @@ func TestTrainTransformer(t *testing.T) {
 	}
 	if status, _, stderr := runCommand("", "train", "--data", data, "--out", out, "--model", "transformer", "--hidden", "4"); status != 2 || !strings.Contains(stderr, "--hidden is not a transformer flag") {
 		t.Errorf("--model transformer --hidden: exit %d %q, want 2", status, stderr)
+	}
+}
+
+// TestTrainSignalWithNothingToTrain stands for a SIGTERM that arrives
+// when no epoch is left to run (--epochs 0, or during the save): the
+// checkpoint is written whole and the exit status is 1, as for a signal
+// during training (issue 11, item 6: it used to be 0).
+func TestTrainSignalWithNothingToTrain(t *testing.T) {
+	data := sentimentTSV(t, 60, 12)
+	out := filepath.Join(t.TempDir(), "ck")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	status := run(&env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, ctx: ctx}, tinyTrain(data, out, "--epochs", "0"))
+	if status != 1 || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("train --epochs 0 with a signal: exit %d, stderr %q; want 1 and a word on the interrupt", status, stderr.String())
+	}
+	if _, err := models.Load(out); err != nil {
+		t.Errorf("the checkpoint written before the exit does not load: %v", err)
 	}
 }
