@@ -42,6 +42,35 @@ func (v *Vectors) Index() map[string]int {
 // header fails cleanly instead of allocating gigabytes.
 const maxDim = 1 << 16
 
+// maxReserve bounds the values a reader sets aside before the rows arrive:
+// what a header claims is a hint, never a size to allocate. Past it the
+// slices grow as rows are read, so memory follows the file's real content.
+const maxReserve = 1 << 20
+
+// reserve returns the rows to set aside for a header that claims count rows
+// of dim values: count, but no more than the file can hold (size bytes at
+// minRow bytes a row, when size >= 0) nor than maxReserve values.
+func reserve(count, dim int, size, minRow int64) int {
+	n := min(count, maxReserve/dim)
+	if size >= 0 {
+		n = int(min(int64(n), size/minRow))
+	}
+	return max(n, 0)
+}
+
+// fileSize returns the size of r when r is a regular file, else -1.
+func fileSize(r io.Reader) int64 {
+	f, ok := r.(*os.File)
+	if !ok {
+		return -1
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return -1
+	}
+	return st.Size()
+}
+
 // LoadVectors reads word vectors: a GloVe text file (word v1 ... vd per
 // line), a word2vec text file (a first line "count dim", as fastText's
 // .vec), a word2vec binary file (.bin), any of them gzipped (.gz), or a
@@ -86,7 +115,13 @@ func (s *Store) LoadVectors(path string) (*Vectors, error) {
 // ReadVectorsText reads GloVe or word2vec text vectors from r; name is the
 // file's name for errors. Fields are separated by spaces or tabs; trailing
 // white space (fastText writes a space) and blank lines are ignored.
+//
+// The header's count is never trusted as a size to allocate: the rows set
+// aside are bounded by what the file can hold (when r is an *os.File) and
+// by a few MiB, and the slices grow as rows arrive, so a header claiming a
+// million rows in a file of one row costs what the row costs.
 func ReadVectorsText(r io.Reader, name string) (*Vectors, error) {
+	size := fileSize(r)
 	br := bufio.NewReaderSize(r, 1<<20)
 	v := &Vectors{}
 	declared := -1 // the word2vec header's count, -1 for GloVe
@@ -114,8 +149,10 @@ func ReadVectorsText(r io.Reader, name string) (*Vectors, error) {
 					return nil, lineError(name, n, "header %q: want a count >= 0 and a dimension in 1..%d", line, maxDim)
 				}
 				declared, v.Dim = count, dim
-				v.Words = make([]string, 0, min(count, 1<<20))
-				v.Values = make([]float32, 0, min(count, 1<<20)*dim)
+				// A text row takes at least two bytes a value ("w 0 0").
+				rows := reserve(count, dim, size, int64(2*dim+1))
+				v.Words = make([]string, 0, rows)
+				v.Values = make([]float32, 0, rows*dim)
 				continue
 			}
 		}
@@ -194,8 +231,10 @@ func splitFields(line []byte, dst [][]byte) [][]byte {
 // ReadWord2VecBinary reads word2vec's binary format from r: a text header
 // "count dim\n", then count records of a word, a space and dim
 // little-endian float32 values, with or without a "\n" between records.
-// Name is the file's name for errors, which name the record (from 1).
+// Name is the file's name for errors, which name the record (from 1). As
+// in ReadVectorsText the header's count is never allocated up front.
 func ReadWord2VecBinary(r io.Reader, name string) (*Vectors, error) {
+	size := fileSize(r)
 	br := bufio.NewReaderSize(r, 1<<20)
 	header, err := br.ReadString('\n')
 	if err != nil && (err != io.EOF || header == "") {
@@ -216,11 +255,9 @@ func ReadWord2VecBinary(r io.Reader, name string) (*Vectors, error) {
 	if err != nil || count <= 0 || dim <= 0 || dim > maxDim {
 		return nil, lineError(name, 1, "header %q: want \"count dim\" with count >= 1 and dim in 1..%d", strings.TrimSpace(header), maxDim)
 	}
-	v := &Vectors{
-		Dim:    dim,
-		Words:  make([]string, 0, min(count, 1<<20)),
-		Values: make([]float32, 0, min(count, 1<<20)*dim),
-	}
+	// A record takes at least a one-byte word, a space and 4*dim bytes.
+	rows := reserve(count, dim, size, int64(4*dim+2))
+	v := &Vectors{Dim: dim, Words: make([]string, 0, rows), Values: make([]float32, 0, rows*dim)}
 	raw := make([]byte, 4*dim)
 	var word []byte
 	for rec := 1; rec <= count; rec++ {
