@@ -6,14 +6,14 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// blas gives the SIMD dot product and axpy of gonum's assembly kernels.
-var blas gonum.Implementation
+// blasImpl gives the SIMD dot product and axpy of gonum's assembly kernels.
+var blasImpl gonum.Implementation
 
 // dot returns x·y over len(x) elements.
-func dot(x, y []float32) float32 { return blas.Sdot(len(x), x, 1, y, 1) }
+func dot(x, y []float32) float32 { return blasImpl.Sdot(len(x), x, 1, y, 1) }
 
 // axpy adds a*x to y.
-func axpy(a float32, x, y []float32) { blas.Saxpy(len(x), a, x, 1, y, 1) }
+func axpy(a float32, x, y []float32) { blasImpl.Saxpy(len(x), a, x, 1, y, 1) }
 
 // The sigmoid and its logarithm are read from tables over [-maxExp, maxExp]
 // as word2vec.c and fastText do, since the training loops call them

@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"vectors train":     vectorsTrainCommand,
 		"vectors neighbors": vectorsNeighborsCommand,
 		"vectors analogy":   vectorsAnalogyCommand,
+		"vectors eval":      vectorsEvalCommand,
 		"bench":             benchCommand,
 	}
 }
