@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,6 +22,10 @@ type Vectors struct {
 	Words  []string
 	Dim    int
 	Values []float32
+	// Subwords, when not nil, gives vectors to words outside Words from
+	// their character n-grams (a fastText .bin model); EmbeddingMatrix
+	// uses it for the vocabulary's words that Words lacks.
+	Subwords *SubwordVectors
 }
 
 // Vector returns the vector of the i-th word, sharing Values.
@@ -73,8 +78,10 @@ func fileSize(r io.Reader) int64 {
 
 // LoadVectors reads word vectors: a GloVe text file (word v1 ... vd per
 // line), a word2vec text file (a first line "count dim", as fastText's
-// .vec), a word2vec binary file (.bin), any of them gzipped (.gz), or a
-// name glove.6B.50d ... glove.6B.300d that DefaultStore finds or downloads.
+// .vec), a word2vec binary file (.bin), a fastText model (.bin, told from
+// word2vec's by its magic number; see ReadFastTextModel), any of them
+// gzipped (.gz), or a name glove.6B.50d ... glove.6B.300d that
+// DefaultStore finds or downloads.
 // A row of the wrong width, a value that is not a finite number, or an
 // empty file is an error naming the line (the record, in binary files).
 // Words are kept as their bytes, valid UTF-8 or not.
@@ -98,16 +105,21 @@ func (s *Store) LoadVectors(path string) (*Vectors, error) {
 	defer f.Close()
 	var r io.Reader = f
 	inner := path
+	size := fileSize(f)
 	if strings.HasSuffix(strings.ToLower(path), ".gz") {
 		gz, err := gzip.NewReader(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		defer gz.Close()
-		r, inner = gz, path[:len(path)-3]
+		r, inner, size = gz, path[:len(path)-3], -1
 	}
 	if strings.HasSuffix(strings.ToLower(inner), ".bin") {
-		return ReadWord2VecBinary(r, path)
+		br := bufio.NewReaderSize(r, 1<<20)
+		if magic, _ := br.Peek(4); isFastTextModel(magic) {
+			return ReadFastTextModel(br, path, size)
+		}
+		return readWord2VecBinary(br, path, size)
 	}
 	return ReadVectorsText(r, path)
 }
@@ -234,7 +246,12 @@ func splitFields(line []byte, dst [][]byte) [][]byte {
 // Name is the file's name for errors, which name the record (from 1). As
 // in ReadVectorsText the header's count is never allocated up front.
 func ReadWord2VecBinary(r io.Reader, name string) (*Vectors, error) {
-	size := fileSize(r)
+	return readWord2VecBinary(r, name, fileSize(r))
+}
+
+// readWord2VecBinary is ReadWord2VecBinary for a file of size bytes (-1
+// when not known).
+func readWord2VecBinary(r io.Reader, name string, size int64) (*Vectors, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	header, err := br.ReadString('\n')
 	if err != nil && (err != io.EOF || header == "") {
@@ -308,7 +325,9 @@ func ReadWord2VecBinary(r io.Reader, name string) (*Vectors, error) {
 // word that vec holds is copied from vec. Drawing for every row makes a
 // word's random row independent of which other words vec covers, as in
 // the PyTorch reference (torch.rand over the whole table, then overwrite).
-// The special tokens are never looked up in vec.
+// The special tokens are never looked up in vec. A word that vec lacks
+// gets its n-gram vector when vec has Subwords (a fastText model), and
+// counts as found.
 func EmbeddingMatrix(vocab *Vocabulary, vec *Vectors, seed int64) (matrix []float32, found int) {
 	rows, dim := vocab.Len(), vec.Dim
 	rng := rand.New(rand.NewSource(seed))
@@ -319,9 +338,19 @@ func EmbeddingMatrix(vocab *Vocabulary, vec *Vectors, seed int64) (matrix []floa
 	clear(matrix[:dim]) // [PAD]
 	idx := vec.Index()
 	for id := UnkID + 1; id < rows; id++ {
+		row := matrix[id*dim : (id+1)*dim]
 		if j, ok := idx[vocab.Word(id)]; ok {
-			copy(matrix[id*dim:(id+1)*dim], vec.Vector(j))
+			copy(row, vec.Vector(j))
 			found++
+		} else if vec.Subwords != nil && vec.Subwords.Dim == dim {
+			// fastText's vector for a word it never saw: its n-grams'.
+			// A word with no n-gram row keeps its random row.
+			saved := slices.Clone(row)
+			if vec.Subwords.WordVector(row, vocab.Word(id)) {
+				found++
+			} else {
+				copy(row, saved)
+			}
 		}
 	}
 	return matrix, found
