@@ -126,3 +126,22 @@ func TestReadAnalogiesErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMeanCosine: vectors that all point one way have mean cosine 1; two
+// opposite ones -1; orthogonal ones 0.
+func TestMeanCosine(t *testing.T) {
+	words := []string{"a", "b", "c"}
+	for _, tt := range []struct {
+		values []float32
+		first  int
+		want   float64
+	}{
+		{[]float32{1, 1, 2, 2, 3, 3}, 0, 1},
+		{[]float32{1, 0, -2, 0, 0, 5}, 2, -1},
+		{[]float32{1, 0, 0, 3, 0, 0}, 2, 0},
+	} {
+		if got := MeanCosine(words, 2, tt.values, tt.first, 100, 1); math.Abs(got-tt.want) > 1e-6 {
+			t.Errorf("MeanCosine(%v, first %d) = %v, want %v", tt.values, tt.first, got, tt.want)
+		}
+	}
+}

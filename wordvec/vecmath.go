@@ -57,3 +57,32 @@ func logSigmoid(x float32) float32 {
 	}
 	return logSigmoidTable[int((x+maxExp)*(tableSize/maxExp/2)+0.5)]
 }
+
+// MeanCosine returns the mean cosine similarity of n pairs of distinct
+// words drawn uniformly from the first words of v (all of them when words
+// <= 0 or more than v holds), with seed: near 0 for healthy vectors,
+// near 1 when every vector points the same way (GloVe stopped after a few
+// epochs). Zero vectors count as cosine 0.
+func MeanCosine(words []string, dim int, values []float32, first, n int, seed int64) float64 {
+	v := len(words)
+	if first > 0 {
+		v = min(v, first)
+	}
+	if v < 2 || n < 1 || len(values) < v*dim {
+		return 0
+	}
+	r := seedRNG(seed, 0)
+	var sum float64
+	for range n {
+		i := r.intn(v)
+		j := r.intn(v - 1)
+		if j >= i {
+			j++
+		}
+		x, y := values[i*dim:(i+1)*dim], values[j*dim:(j+1)*dim]
+		if nx, ny := dot(x, x), dot(y, y); nx > 0 && ny > 0 {
+			sum += float64(dot(x, y)) / math.Sqrt(float64(nx)*float64(ny))
+		}
+	}
+	return sum / float64(n)
+}
