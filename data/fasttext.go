@@ -182,7 +182,7 @@ func ReadFastTextModel(r io.Reader, name string, size int64) (*Vectors, error) {
 	if pruned >= 0 {
 		return nil, fmt.Errorf("%s: a pruned (quantized) model; only full models are read", name)
 	}
-	v := &Vectors{Dim: dim, Words: make([]string, 0, min(nwords, maxReserve))}
+	v := &Vectors{Dim: dim, Words: make([]string, 0, min(nwords, 1<<12))}
 	var word []byte
 	for i := range nentries {
 		word = word[:0]

@@ -22,7 +22,7 @@ var vectorsEvalCommand = command{
 		vectors := fs.String("vectors", "", "word vectors `PATH`: GloVe text, word2vec text or .bin, a fastText .bin model, gzipped or not, or a name glove.6B.50d ...")
 		analogies := fs.String("analogies", "", "analogy questions `FILE` (\": section\" lines, then \"a b c d\" a line); default $CLASSIFY_DATA/analogy/questions-words.txt")
 		maxVocab := fs.Int("max-vocab", 30000, "search only the first N words (the most frequent); a question with another word is skipped; 0 searches all")
-		asJSON := fs.Bool("json", false, "one JSON object: {\"overall\":..., \"semantic\":..., \"syntactic\":..., \"sections\":[...]}, each with accuracy, correct, answered, skipped")
+		asJSON := fs.Bool("json", false, "one JSON object: {\"overall\":..., \"semantic\":..., \"syntactic\":..., \"sections\":[...], \"mean_cosine\":...}, each score with accuracy, correct, answered, skipped; mean_cosine is that of random pairs of the 10000 most frequent words")
 		return func(e *env, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected arguments %q", args)
@@ -58,10 +58,12 @@ var vectorsEvalCommand = command{
 			if err != nil {
 				return err
 			}
+			cos := wordvec.MeanCosine(v.Words, v.Dim, v.Values, geometryWords, geometryPairs, 1)
 			if *asJSON {
-				return printAnalogyJSON(e.stdout, rep)
+				return printAnalogyJSON(e.stdout, rep, cos)
 			}
 			printAnalogyReport(e.stdout, rep, len(v.Words), *maxVocab)
+			fmt.Fprintf(e.stdout, "geometry: mean cosine of %d random pairs of the %d most frequent words %.3f\n", geometryPairs, min(len(v.Words), geometryWords), cos)
 			return nil
 		}
 	},
@@ -79,13 +81,14 @@ func toScoreJSON(name string, s wordvec.Score) scoreJSON {
 	return scoreJSON{name, s.Accuracy(), s.Correct, s.Answered, s.Skipped}
 }
 
-func printAnalogyJSON(w io.Writer, rep *wordvec.AnalogyReport) error {
+func printAnalogyJSON(w io.Writer, rep *wordvec.AnalogyReport, meanCosine float64) error {
 	out := struct {
-		Overall   scoreJSON   `json:"overall"`
-		Semantic  scoreJSON   `json:"semantic"`
-		Syntactic scoreJSON   `json:"syntactic"`
-		Sections  []scoreJSON `json:"sections"`
-	}{toScoreJSON("", rep.Overall), toScoreJSON("", rep.Semantic), toScoreJSON("", rep.Syntactic), nil}
+		Overall    scoreJSON   `json:"overall"`
+		Semantic   scoreJSON   `json:"semantic"`
+		Syntactic  scoreJSON   `json:"syntactic"`
+		Sections   []scoreJSON `json:"sections"`
+		MeanCosine float64     `json:"mean_cosine"`
+	}{toScoreJSON("", rep.Overall), toScoreJSON("", rep.Semantic), toScoreJSON("", rep.Syntactic), nil, meanCosine}
 	for _, s := range rep.Sections {
 		out.Sections = append(out.Sections, toScoreJSON(s.Name, s.Score))
 	}

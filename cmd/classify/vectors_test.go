@@ -222,9 +222,9 @@ func TestVectorsEval(t *testing.T) {
 		`"syntactic":{"accuracy":0,"correct":0,"answered":1,"skipped":1},` +
 		`"sections":[{"name":"family","accuracy":1,"correct":2,"answered":2,"skipped":0},` +
 		`{"name":"gram-test","accuracy":0,"correct":0,"answered":1,"skipped":1},` +
-		`{"name":"capital","accuracy":0,"correct":0,"answered":0,"skipped":1}]}` + "\n"
-	if stdout != want {
-		t.Errorf("vectors eval --json =\n%s\nwant\n%s", stdout, want)
+		`{"name":"capital","accuracy":0,"correct":0,"answered":0,"skipped":1}],"mean_cosine":`
+	if !strings.HasPrefix(stdout, want) {
+		t.Errorf("vectors eval --json =\n%s\nwant\n%s...", stdout, want)
 	}
 	status, stdout, _ = runVectors("vectors", "eval", "--vectors", vec, "--analogies", qs, "--max-vocab", "5")
 	if status != 0 || !strings.Contains(stdout, "overall") || !strings.Contains(stdout, "66.67%") {
