@@ -272,3 +272,20 @@ func FuzzReadFastTextModel(f *testing.F) {
 		}
 	})
 }
+
+// TestMeasureCoverageSubwords: a fastText model covers words outside its
+// vocabulary through their n-grams.
+func TestMeasureCoverageSubwords(t *testing.T) {
+	v, err := LoadVectors("testdata/fasttext/model.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"the film unseenword", "film"}
+	if got, want := MeasureCoverage(texts, v), (Coverage{Tokens: 4, TokensFound: 4, Words: 3, WordsFound: 3}); got != want {
+		t.Errorf("MeasureCoverage with n-grams = %+v, want %+v", got, want)
+	}
+	v.Subwords = nil
+	if got, want := MeasureCoverage(texts, v), (Coverage{Tokens: 4, TokensFound: 3, Words: 3, WordsFound: 2}); got != want {
+		t.Errorf("MeasureCoverage without n-grams = %+v, want %+v", got, want)
+	}
+}

@@ -377,19 +377,28 @@ func share(a, b int) float64 {
 }
 
 // MeasureCoverage tokenizes texts with Words and counts the tokens and the
-// distinct words that vec holds.
+// distinct words that vec holds, or, for a fastText model, can make from
+// n-grams.
 func MeasureCoverage(texts []string, vec *Vectors) Coverage {
 	idx := vec.Index()
 	seen := make(map[string]bool)
 	var c Coverage
+	var rows []int
 	for _, t := range texts {
 		for _, w := range Words(t) {
-			_, ok := idx[w]
+			ok, seenBefore := seen[w]
+			if !seenBefore {
+				_, ok = idx[w]
+				if !ok && vec.Subwords != nil {
+					rows = vec.Subwords.Rows(rows[:0], w)
+					ok = len(rows) > 0
+				}
+			}
 			c.Tokens++
 			if ok {
 				c.TokensFound++
 			}
-			if _, dup := seen[w]; !dup {
+			if !seenBefore {
 				seen[w] = ok
 				c.Words++
 				if ok {
