@@ -99,6 +99,9 @@ func TestReadFastTextModelLive(t *testing.T) {
 	if err != nil {
 		t.Skip("fasttext is not installed (apt-get install fasttext); the committed model is checked by TestReadFastTextModel")
 	}
+	if testing.Short() {
+		t.Skip("-short: fasttext's runs take seconds each on a loaded machine")
+	}
 	dir := t.TempDir()
 	words, _ := os.ReadFile("testdata/fasttext/words.txt")
 	for _, args := range [][]string{

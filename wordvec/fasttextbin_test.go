@@ -53,6 +53,9 @@ func TestFastTextModelByFastText(t *testing.T) {
 	if err != nil {
 		t.Skip("fasttext is not installed (apt-get install fasttext)")
 	}
+	if testing.Short() {
+		t.Skip("-short: fasttext's runs take seconds each on a loaded machine")
+	}
 	c := NewCounter()
 	text := [][]string{}
 	for i := range 200 {
