@@ -10,11 +10,11 @@ import (
 func TestBatchesInOrder(t *testing.T) {
 	seqs := [][]int{{5, 6}, {7}, {8, 9, 10}, {11}, {12, 13}}
 	labels := []float32{1, 0, 1, 0, 1}
-	got := Batches(seqs, labels, 2, nil)
+	got := Batches(seqs, labels, 1, 2, nil)
 	want := []Batch{
-		{IDs: []int{5, 6, 7, 0}, Lengths: []int{2, 1}, Labels: []float32{1, 0}, Index: []int{0, 1}, Size: 2, Len: 2},
-		{IDs: []int{8, 9, 10, 11, 0, 0}, Lengths: []int{3, 1}, Labels: []float32{1, 0}, Index: []int{2, 3}, Size: 2, Len: 3},
-		{IDs: []int{12, 13}, Lengths: []int{2}, Labels: []float32{1}, Index: []int{4}, Size: 1, Len: 2},
+		{IDs: []int{5, 6, 7, 0}, Lengths: []int{2, 1}, Labels: []float32{1, 0}, Index: []int{0, 1}, Width: 1, Size: 2, Len: 2},
+		{IDs: []int{8, 9, 10, 11, 0, 0}, Lengths: []int{3, 1}, Labels: []float32{1, 0}, Index: []int{2, 3}, Width: 1, Size: 2, Len: 3},
+		{IDs: []int{12, 13}, Lengths: []int{2}, Labels: []float32{1}, Index: []int{4}, Width: 1, Size: 1, Len: 2},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Batches(nil rng) =\n%+v\nwant\n%+v", got, want)
@@ -33,7 +33,7 @@ func TestBatchesBucketed(t *testing.T) {
 		}
 		labels[i] = float32(i % 2)
 	}
-	batches := Batches(seqs, labels, size, rand.New(rand.NewSource(42)))
+	batches := Batches(seqs, labels, 1, size, rand.New(rand.NewSource(42)))
 	var seen []int
 	padded, real := 0, 0
 	for _, b := range batches {
@@ -63,11 +63,11 @@ func TestBatchesBucketed(t *testing.T) {
 	if waste := 1 - float64(real)/float64(padded); waste > 0.05 {
 		t.Errorf("bucketed batches are %.1f%% padding, want < 5%%", 100*waste)
 	}
-	again := Batches(seqs, labels, size, rand.New(rand.NewSource(42)))
+	again := Batches(seqs, labels, 1, size, rand.New(rand.NewSource(42)))
 	if !reflect.DeepEqual(batches, again) {
 		t.Errorf("Batches with the same seed differ")
 	}
-	if other := Batches(seqs, labels, size, rand.New(rand.NewSource(43))); reflect.DeepEqual(batches[0].Index, other[0].Index) {
+	if other := Batches(seqs, labels, 1, size, rand.New(rand.NewSource(43))); reflect.DeepEqual(batches[0].Index, other[0].Index) {
 		t.Errorf("Batches with seeds 42 and 43 start alike")
 	}
 }
@@ -75,7 +75,7 @@ func TestBatchesBucketed(t *testing.T) {
 func TestLengthBatches(t *testing.T) {
 	seqs := [][]int{{5, 6, 7}, {8}, {9, 9}, {4}, {3, 3, 3, 3}}
 	labels := []float32{1, 0, 1, 0, 1}
-	got := LengthBatches(seqs, labels, 2)
+	got := LengthBatches(seqs, labels, 1, 2)
 	wantIndex := [][]int{{1, 3}, {2, 0}, {4}}
 	wantLen := []int{1, 3, 4}
 	if len(got) != len(wantIndex) {
@@ -90,5 +90,18 @@ func TestLengthBatches(t *testing.T) {
 				t.Errorf("batch %d row %d does not hold sequence %d", k, r, i)
 			}
 		}
+	}
+}
+
+// TestBatchesWidth cuts multi-label targets, two a row, with their rows.
+func TestBatchesWidth(t *testing.T) {
+	seqs := [][]int{{5}, {6, 7}, {8}}
+	labels := []float32{1, 0, 0, 1, 1, 1}
+	got := LengthBatches(seqs, labels, 2, 2)
+	if want := []float32{1, 0, 1, 1}; !reflect.DeepEqual(got[0].Labels, want) || got[0].Width != 2 {
+		t.Errorf("LengthBatches(width 2)[0] = labels %v, width %d; want %v, 2", got[0].Labels, got[0].Width, want)
+	}
+	if want := []float32{0, 1}; !reflect.DeepEqual(got[1].Labels, want) {
+		t.Errorf("LengthBatches(width 2)[1] = labels %v; want %v", got[1].Labels, want)
 	}
 }

@@ -70,9 +70,10 @@ func BenchmarkBatches(b *testing.B) {
 	ex := rtPolarity(b)
 	tok, _ := NewTokenizer(BuildVocabulary(Texts(ex), 10000))
 	seqs := tok.EncodeAll(Texts(ex), 100)
-	labels := Labels(ex)
+	ls, _ := NewLabelSet(ex, false)
+	labels, _ := ls.Targets(ex, "rt-polarity")
 	rng := rand.New(rand.NewSource(1))
 	for b.Loop() {
-		Batches(seqs, labels, 32, rng)
+		Batches(seqs, labels, 1, 32, rng)
 	}
 }

@@ -11,16 +11,21 @@ func ExampleWords() {
 	// Output: ["it" "'" "s" "a" "gem" "-" "-" "truly" "!"]
 }
 
-func ExampleParseLabel() {
-	for _, s := range []string{"1", "neg", "Positive", "maybe"} {
-		label, err := data.ParseLabel(s)
-		fmt.Println(label, err)
-	}
-	// Output:
-	// 1 <nil>
-	// 0 <nil>
-	// 1 <nil>
-	// 0 label "maybe" is not 0/1, neg/pos or negative/positive
+func ExampleParseLabels() {
+	one, _ := data.ParseLabels(" positive ", false)
+	set, _ := data.ParseLabels("grain, wheat", true)
+	_, err := data.ParseLabels("", false)
+	fmt.Printf("%q %q %v\n", one, set, err)
+	// Output: ["positive"] ["grain" "wheat"] empty label
+}
+
+func ExampleNewLabelSet() {
+	ex := []data.Example{{Text: "a fine film", Labels: []string{"pos"}}, {Text: "a dull one", Labels: []string{"neg"}}}
+	binary, _ := data.NewLabelSet(ex, false)
+	ex = append(ex, data.Example{Text: "who knows", Labels: []string{"mixed"}})
+	multi, _ := data.NewLabelSet(ex, false)
+	fmt.Println(binary.Task, binary.Names, multi.Task, multi.Names)
+	// Output: binary [neg pos] multiclass [mixed neg pos]
 }
 
 func ExampleBuildVocabulary() {
@@ -48,7 +53,7 @@ func ExampleEmbeddingMatrix() {
 // shuffled and grouped by length.
 func ExampleBatches() {
 	seqs := [][]int{{4, 5, 6}, {7}, {8, 9}}
-	for _, b := range data.Batches(seqs, []float32{1, 0, 1}, 2, nil) {
+	for _, b := range data.Batches(seqs, []float32{1, 0, 1}, 1, 2, nil) {
 		fmt.Println(b.IDs, b.Lengths, b.Len)
 	}
 	// Output:

@@ -12,22 +12,33 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
-// Example is one labelled text. Label is 0 (negative) or 1 (positive).
+// Example is one labelled text. Labels holds the names of its labels:
+// exactly one in single-label data, zero or more in multi-label data (SPEC
+// section 3). Line is the line of its file the example starts on, 0 when
+// the example is a file of its own; errors about the example name it.
 type Example struct {
-	Text  string
-	Label int
+	Text   string
+	Labels []string
+	Line   int
 }
 
 // LoadOptions says how to read a file. The zero value reads the columns
-// "text" and "label".
+// "text" and "label" of single-label data.
 type LoadOptions struct {
 	// TextColumn and LabelColumn name the CSV columns, and the JSON lines
 	// fields, to read; "" means "text" and "label".
 	TextColumn, LabelColumn string
+	// MultiLabel reads a TSV or CSV label field as a comma-separated list
+	// of labels ("grain,wheat"), an empty field meaning no label. A JSON
+	// lines "labels" array is a list whatever MultiLabel says.
+	MultiLabel bool
 }
 
 func (o LoadOptions) columns() (text, label string) {
@@ -73,7 +84,7 @@ func (s *Store) Load(path string, opts LoadOptions) ([]Example, error) {
 		if err != nil {
 			return nil, err
 		}
-		return loadFolder(dir)
+		return s.Load(dir, opts)
 	}
 	if st.IsDir() {
 		return loadFolder(path)
@@ -90,7 +101,7 @@ func LoadFile(path string, opts LoadOptions) ([]Example, error) {
 	defer f.Close()
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".tsv":
-		return ReadTSV(f, path)
+		return ReadTSV(f, path, opts)
 	case ".csv":
 		return ReadCSV(f, path, opts)
 	case ".jsonl":
@@ -100,16 +111,25 @@ func LoadFile(path string, opts LoadOptions) ([]Example, error) {
 	}
 }
 
-// ParseLabel reads a label: 0/1, neg/pos or negative/positive, in any case,
-// with surrounding white space ignored.
-func ParseLabel(s string) (int, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "0", "neg", "negative":
-		return 0, nil
-	case "1", "pos", "positive":
-		return 1, nil
+// ParseLabels reads a label field: one label, or with multi a comma-separated
+// list of them. Labels are trimmed of surrounding white space. A single
+// label must not be empty; in a list, empty items are dropped, so an empty
+// field is an example with no label.
+func ParseLabels(field string, multi bool) ([]string, error) {
+	if !multi {
+		l := strings.TrimSpace(field)
+		if l == "" {
+			return nil, errors.New("empty label")
+		}
+		return []string{l}, nil
 	}
-	return 0, fmt.Errorf("label %q is not 0/1, neg/pos or negative/positive", s)
+	labels := []string{}
+	for _, l := range strings.Split(field, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			labels = append(labels, l)
+		}
+	}
+	return labels, nil
 }
 
 // SplitLast splits ex as Keras's validation_split does: the first
@@ -154,15 +174,6 @@ func Texts(ex []Example) []string {
 	return out
 }
 
-// Labels returns the labels of ex as float32, as a Batch holds them.
-func Labels(ex []Example) []float32 {
-	out := make([]float32, len(ex))
-	for i, e := range ex {
-		out[i] = float32(e.Label)
-	}
-	return out
-}
-
 // lines calls fn with each line of r (without "\n" or a "\r" before it) and
 // its number from 1. It splits on "\n" alone: NEL and the like are text.
 func lines(r io.Reader, fn func(line []byte, n int) error) error {
@@ -190,7 +201,7 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // ReadTSV reads label<TAB>text lines from r; name is the file's name for
 // errors. A first non-blank line "label<TAB>text" (any case) is a header,
 // and so is "text<TAB>label", which swaps the columns.
-func ReadTSV(r io.Reader, name string) ([]Example, error) {
+func ReadTSV(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
 	var ex []Example
 	first, header, swap := true, false, false
 	err := lines(r, func(line []byte, n int) error {
@@ -223,11 +234,11 @@ func ReadTSV(r io.Reader, name string) ([]Example, error) {
 			i := bytes.LastIndexByte(line, '\t')
 			a, b = string(line[i+1:]), string(line[:i])
 		}
-		label, err := ParseLabel(a)
+		labels, err := ParseLabels(a, opts.MultiLabel)
 		if err != nil {
 			return lineError(name, n, "%v", err)
 		}
-		ex = append(ex, Example{Text: b, Label: label})
+		ex = append(ex, Example{Text: b, Labels: labels, Line: n})
 		return nil
 	})
 	if err != nil {
@@ -289,11 +300,11 @@ func ReadCSV(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
 		if !utf8.ValidString(rec[ti]) || !utf8.ValidString(rec[li]) {
 			return nil, lineError(name, line, "text is not valid UTF-8")
 		}
-		label, err := ParseLabel(rec[li])
+		labels, err := ParseLabels(rec[li], opts.MultiLabel)
 		if err != nil {
 			return nil, lineError(name, line, "%v", err)
 		}
-		ex = append(ex, Example{Text: rec[ti], Label: label})
+		ex = append(ex, Example{Text: rec[ti], Labels: labels, Line: line})
 	}
 	if len(ex) == 0 {
 		return nil, lineError(name, 2, "no examples after the header")
@@ -312,7 +323,9 @@ func csvError(name string, err error) error {
 
 // ReadJSONL reads one JSON object per line from r; opts names the text
 // and label fields, name is the file's name for errors. The label may be
-// a number (0, 1), a boolean or a string that ParseLabel reads.
+// a string, a number or a boolean (read as its JSON text: 1, true); an
+// array of them, or a "labels" field when the label field is absent,
+// holds the labels of a multi-label example.
 func ReadJSONL(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
 	textKey, labelKey := opts.columns()
 	var ex []Example
@@ -342,13 +355,15 @@ func ReadJSONL(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
 		}
 		rawLabel, ok := obj[labelKey]
 		if !ok {
-			return lineError(name, n, "no field %q", labelKey)
+			if rawLabel, ok = obj["labels"]; !ok {
+				return lineError(name, n, "no field %q", labelKey)
+			}
 		}
-		label, err := jsonLabel(rawLabel)
+		labels, err := jsonLabels(rawLabel, opts.MultiLabel)
 		if err != nil {
 			return lineError(name, n, "%v", err)
 		}
-		ex = append(ex, Example{Text: text, Label: label})
+		ex = append(ex, Example{Text: text, Labels: labels, Line: n})
 		return nil
 	})
 	if err != nil {
@@ -360,25 +375,46 @@ func ReadJSONL(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
 	return ex, nil
 }
 
-func jsonLabel(raw json.RawMessage) (int, error) {
+// jsonLabels reads a JSON label: a string (a list with multi, as
+// ParseLabels), a number or boolean, or an array of them.
+func jsonLabels(raw json.RawMessage, multi bool) ([]string, error) {
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) == nil {
+		labels := []string{}
+		for _, item := range list {
+			l, err := jsonLabel(item)
+			if err != nil {
+				return nil, err
+			}
+			labels = append(labels, l)
+		}
+		return labels, nil
+	}
+	l, err := jsonLabel(raw)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLabels(l, multi)
+}
+
+// jsonLabel reads one JSON label value as a name.
+func jsonLabel(raw json.RawMessage) (string, error) {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return 0, err
+		return "", err
 	}
 	switch v := v.(type) {
 	case string:
-		return ParseLabel(v)
+		if strings.TrimSpace(v) == "" {
+			return "", errors.New("empty label")
+		}
+		return strings.TrimSpace(v), nil
 	case bool:
-		if v {
-			return 1, nil
-		}
-		return 0, nil
-	case float64:
-		if v == 0 || v == 1 {
-			return int(v), nil
-		}
+		return strconv.FormatBool(v), nil
+	case float64: // 1 and 1.0 name one label
+		return strconv.FormatFloat(v, 'g', -1, 64), nil
 	}
-	return 0, fmt.Errorf("label %s is not 0/1, neg/pos or negative/positive", raw)
+	return "", fmt.Errorf("label %s is not a string, number or boolean", raw)
 }
 
 // loadFolder reads the folder forms of Load.
@@ -387,28 +423,47 @@ func loadFolder(dir string) ([]Example, error) {
 	if isFile(pos) && isFile(neg) {
 		return loadPolarity(pos, neg)
 	}
-	if isDir(filepath.Join(dir, "pos")) && isDir(filepath.Join(dir, "neg")) {
-		return loadClassFolders(dir)
+	if classes := classFolders(dir); len(classes) >= 2 {
+		return loadClassFolders(dir, classes)
 	}
-	if train := filepath.Join(dir, "train"); isDir(filepath.Join(train, "pos")) && isDir(filepath.Join(train, "neg")) {
-		return loadClassFolders(train)
+	train := filepath.Join(dir, "train")
+	if classes := classFolders(train); len(classes) >= 2 {
+		return loadClassFolders(train, classes)
 	}
-	return nil, fmt.Errorf("%s: a data folder holds rt-polarity.pos and rt-polarity.neg, or pos/ and neg/, or train/pos and train/neg", dir)
+	return nil, fmt.Errorf("%s: a data folder holds rt-polarity.pos and rt-polarity.neg, or a folder of .txt files per class (pos/, neg/, ...), or train/ holding those", dir)
 }
 
 func isFile(p string) bool { st, err := os.Stat(p); return err == nil && st.Mode().IsRegular() }
 func isDir(p string) bool  { st, err := os.Stat(p); return err == nil && st.IsDir() }
 
+// classFolders lists the subfolders of dir that hold .txt files, in byte
+// order: the classes of the folder-per-class form. aclImdb's unsup/
+// (unlabelled reviews) is no class.
+func classFolders(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var classes []string
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == "unsup" || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if txt, _ := filepath.Glob(filepath.Join(dir, e.Name(), "*.txt")); len(txt) > 0 {
+			classes = append(classes, e.Name())
+		}
+	}
+	return classes
+}
+
 // loadPolarity reads the sentence polarity dataset v1.0: Windows-1252,
 // one sentence per line, split on "\n" alone (byte 0x85 is "…", not NEL).
 // Sentences are trimmed of white space, as the shared TSVs derived from
-// them are.
+// them are. The positive file's sentences come first, labelled "pos",
+// then the negative's, "neg".
 func loadPolarity(pos, neg string) ([]Example, error) {
 	var ex []Example
-	for _, f := range []struct {
-		path  string
-		label int
-	}{{pos, 1}, {neg, 0}} {
+	for _, f := range []struct{ path, label string }{{pos, "pos"}, {neg, "neg"}} {
 		b, err := os.ReadFile(f.path)
 		if err != nil {
 			return nil, err
@@ -416,7 +471,7 @@ func loadPolarity(pos, neg string) ([]Example, error) {
 		n0 := len(ex)
 		lines(bytes.NewReader(b), func(line []byte, n int) error {
 			if text := strings.TrimSpace(DecodeWindows1252(line)); text != "" {
-				ex = append(ex, Example{Text: text, Label: f.label})
+				ex = append(ex, Example{Text: text, Labels: []string{f.label}, Line: n})
 			}
 			return nil
 		})
@@ -427,20 +482,15 @@ func loadPolarity(pos, neg string) ([]Example, error) {
 	return ex, nil
 }
 
-// loadClassFolders reads dir/pos/*.txt (label 1) then dir/neg/*.txt (0),
-// each in file-name order, one example per file.
-func loadClassFolders(dir string) ([]Example, error) {
+// loadClassFolders reads dir/CLASS/*.txt for each class, in the order
+// given, each class's files in file-name order, one example per file
+// labelled with its folder's name.
+func loadClassFolders(dir string, classes []string) ([]Example, error) {
 	var ex []Example
-	for _, c := range []struct {
-		sub   string
-		label int
-	}{{"pos", 1}, {"neg", 0}} {
-		names, err := filepath.Glob(filepath.Join(dir, c.sub, "*.txt"))
+	for _, class := range classes {
+		names, err := filepath.Glob(filepath.Join(dir, class, "*.txt"))
 		if err != nil {
 			return nil, err
-		}
-		if len(names) == 0 {
-			return nil, fmt.Errorf("%s: no .txt files", filepath.Join(dir, c.sub))
 		}
 		sort.Strings(names)
 		for _, name := range names {
@@ -451,7 +501,7 @@ func loadClassFolders(dir string) ([]Example, error) {
 			if !utf8.Valid(b) {
 				return nil, lineError(name, 1+bytes.Count(b[:invalidAt(b)], []byte("\n")), "text is not valid UTF-8")
 			}
-			ex = append(ex, Example{Text: strings.TrimSpace(string(bytes.TrimPrefix(b, utf8BOM))), Label: c.label})
+			ex = append(ex, Example{Text: strings.TrimSpace(string(bytes.TrimPrefix(b, utf8BOM))), Labels: []string{class}})
 		}
 	}
 	return ex, nil
@@ -469,29 +519,12 @@ func invalidAt(b []byte) int {
 	return len(b)
 }
 
-// windows1252 holds the runes of bytes 0x80-0x9F; the others are Latin-1.
-// The five bytes that Windows-1252 leaves undefined map to the C1 control
-// of the same value, as the WHATWG Encoding Standard says.
-var windows1252 = [32]rune{
-	0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
-	0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
-}
-
-// DecodeWindows1252 decodes Windows-1252 bytes to a string.
+// DecodeWindows1252 decodes Windows-1252 bytes to a string, as the WHATWG
+// Encoding Standard (and golang.org/x/text's table of it) says: the five
+// bytes that Windows-1252 leaves undefined become the C1 controls of the
+// same value.
 func DecodeWindows1252(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(len(b))
-	for _, c := range b {
-		switch {
-		case c < 0x80:
-			sb.WriteByte(c)
-		case c < 0xA0:
-			sb.WriteRune(windows1252[c-0x80])
-		default:
-			sb.WriteRune(rune(c))
-		}
-	}
-	return sb.String()
+	// A single-byte decoder cannot fail: every byte has a rune.
+	out, _ := charmap.Windows1252.NewDecoder().Bytes(b)
+	return string(out)
 }

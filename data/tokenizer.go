@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 
 	sugar "github.com/sugarme/tokenizer"
 	"github.com/sugarme/tokenizer/model/wordlevel"
@@ -150,10 +150,31 @@ type tokenizerFile struct {
 // LoadTokenizer reads a tokenizer.json that WriteJSON wrote (or any HF
 // WordLevel tokenizer.json with the same pipeline and special tokens).
 func LoadTokenizer(path string) (*Tokenizer, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadFileLimit(path, MaxTokenizerBytes)
 	if err != nil {
 		return nil, err
 	}
+	return parseTokenizer(b, path)
+}
+
+// ReadTokenizer reads a tokenizer.json from r, as LoadTokenizer; path
+// names it in errors.
+func ReadTokenizer(r io.Reader, path string) (*Tokenizer, error) {
+	size := int64(-1)
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	b, err := ReadLimit(r, size, path, MaxTokenizerBytes)
+	if err != nil {
+		return nil, err
+	}
+	return parseTokenizer(b, path)
+}
+
+// parseTokenizer reads the content b of a tokenizer.json, which path names.
+func parseTokenizer(b []byte, path string) (*Tokenizer, error) {
 	var f tokenizerFile
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -9,12 +9,16 @@ import (
 // gates see and beyond it, on lengths that exercise both the vector loop
 // and the scalar rest.
 func TestActivations32(t *testing.T) {
+	forEachSIMD(t, testActivations32)
+}
+
+func testActivations32(t *testing.T) {
 	var xs []float32
 	for x := -90.0; x <= 90; x += 0.00731 {
 		xs = append(xs, float32(x))
 	}
 	xs = append(xs, -1e30, -200, 200, 1e30, 0, -0)
-	for _, n := range []int{len(xs), 7, 1} {
+	for _, n := range []int{len(xs), 7, 1, 16, 17, 31} {
 		xs := xs[len(xs)/2-n/2:][:n] // around zero, where the values vary
 		bias := make([]float32, n)
 		tests := []struct {
@@ -35,10 +39,10 @@ func TestActivations32(t *testing.T) {
 				d := math.Abs(float64(got[i]) - want)
 				worst = max(worst, d)
 				if !(d <= tt.tol) {
-					t.Fatalf("%s(%g) = %g, want %g (AVX2 %v, n %d)", tt.name, x, got[i], want, hasAVX2, n)
+					t.Fatalf("%s(%g) = %g, want %g (%v, n %d)", tt.name, x, got[i], want, simd, n)
 				}
 			}
-			t.Logf("%s n=%d: worst error %.3g (AVX2 %v)", tt.name, n, worst, hasAVX2)
+			t.Logf("%s n=%d: worst error %.3g (%v)", tt.name, n, worst, simd)
 		}
 	}
 	for x := -87.0; x <= 88; x += 0.0371 {

@@ -4,9 +4,12 @@
 // graph operations.
 //
 // Gemm is cblas's row-major sgemm/dgemm. By default it is pure Go: float32
-// products run on a register-blocked AVX2/FMA micro-kernel in assembly
-// where the CPU has those extensions (gonum's Sgemm elsewhere), float64
-// products on gonum's Dgemm. Built with the tag openblas, every product
+// products run on a register-blocked micro-kernel in assembly, 8×32 on
+// AVX-512F and 6×16 on AVX2/FMA, chosen when the program starts from what
+// the CPU and OS support (golang.org/x/sys/cpu; gonum's Sgemm elsewhere),
+// float64 products on gonum's Dgemm. The LSTM cell's activations take the
+// same path: 16 or 8 lanes, or scalar Go. CLASSIFY_SIMD=avx2 or =purego in
+// the environment caps the choice, to compare the paths. Built with the tag openblas, every product
 // calls OpenBLAS's cblas_sgemm/cblas_dgemm through cgo instead, one thread
 // per call (link with -lopenblas; Debian/Ubuntu package libopenblas-dev).
 // BLAS reports which is in use.

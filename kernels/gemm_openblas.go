@@ -4,9 +4,10 @@ package kernels
 
 import "github.com/classify/classify/kernels/internal/openblas"
 
-// BLAS names the matrix-product implementation in use: "go-avx2" (pure Go
-// with an assembly micro-kernel for float32 on AVX2 machines, gonum for
-// float64), "gonum" (pure Go elsewhere) or "openblas" (cgo, build tag
+// BLAS names the matrix-product implementation in use: "go-avx512" or
+// "go-avx2" (pure Go with an assembly micro-kernel for float32 on machines
+// with AVX-512F, or AVX2 and FMA3, gonum for float64), "gonum" (pure Go
+// elsewhere, or with CLASSIFY_SIMD=purego) or "openblas" (cgo, build tag
 // openblas).
 func BLAS() string { return "openblas" }
 

@@ -7,19 +7,20 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// BLAS names the matrix-product implementation in use: "go-avx2" (pure Go
-// with an assembly micro-kernel for float32 on AVX2 machines, gonum for
-// float64), "gonum" (pure Go elsewhere) or "openblas" (cgo, build tag
+// BLAS names the matrix-product implementation in use: "go-avx512" or
+// "go-avx2" (pure Go with an assembly micro-kernel for float32 on machines
+// with AVX-512F, or AVX2 and FMA3, gonum for float64), "gonum" (pure Go
+// elsewhere, or with CLASSIFY_SIMD=purego) or "openblas" (cgo, build tag
 // openblas).
 func BLAS() string {
-	if hasAVX2 {
-		return "go-avx2"
+	if simd == simdNone {
+		return "gonum"
 	}
-	return "gonum"
+	return "go-" + simd.String()
 }
 
-// goKernel says whether float32 products run on the Go micro-kernel.
-func goKernel() bool { return hasAVX2 }
+// goKernel says whether float32 products run on the Go micro-kernels.
+func goKernel() bool { return simd != simdNone }
 
 func transpose(t bool) blas.Transpose {
 	if t {
@@ -29,8 +30,8 @@ func transpose(t bool) blas.Transpose {
 }
 
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if hasAVX2 {
-		sgemmAVX2(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if simd != simdNone {
+		sgemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	gonum.Implementation{}.Sgemm(transpose(transA), transpose(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

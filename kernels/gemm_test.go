@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -26,7 +27,11 @@ func naiveGemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda
 				}
 				s += av * bv
 			}
-			c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+			if beta == 0 { // as cblas: C is not read
+				c[i*ldc+j] = alpha * s
+			} else {
+				c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+			}
 		}
 	}
 }
@@ -52,6 +57,17 @@ func testGemm[F Float](t *testing.T, tol float64) {
 		{4, 4, 5, 0, 0, 0.5},       // alpha = 0
 		{13, 35, 600, 2, 1.5, 0.5}, // k spans several packed blocks
 		{32, 512, 128, 0, 1, 1},    // the recurrent product
+		// Edges of both kernels' tiles (6×16, 8×32 and its 16-wide last
+		// strip): one row or column, depth 1, sizes just off a multiple.
+		{1, 37, 5, 0, 1, 1},
+		{23, 1, 9, 1, 1, 0.5},
+		{1, 1, 300, 0, 2, 0},
+		{9, 17, 1, 0, 1, 1},
+		{25, 100, 40, 2, 1, 0},
+		{7, 48, 20, 0, 1, 1},
+		{33, 31, 260, 1, -1, 1},
+		{48, 64, 17, 0, 1, 0},
+		{100, 100, 512, 3, 1, 1}, // the input gradient of one row
 	}
 	for _, tt := range tests {
 		for _, ta := range []bool{false, true} {
@@ -67,6 +83,9 @@ func testGemm[F Float](t *testing.T, tol float64) {
 				}
 				lda, ldb, ldc := colsA+tt.pad, colsB+tt.pad, tt.n+tt.pad
 				a, b, c := random(max(1, rowsA*lda)), random(max(1, rowsB*ldb)), random(tt.m*ldc)
+				if tt.beta == 0 { // C is not read: NaN must not leak
+					c[0] = math.NaN()
+				}
 				want := append([]float64(nil), c...)
 				naiveGemm(ta, tb, tt.m, tt.n, tt.k, tt.alpha, a, lda, b, ldb, tt.beta, want, ldc)
 				cf := convert[F](c)
@@ -74,7 +93,7 @@ func testGemm[F Float](t *testing.T, tol float64) {
 				// Rounding grows with the length of the sums.
 				tol := tol * math.Sqrt(float64(max(1, tt.k)))
 				for i := range cf {
-					if got := float64(cf[i]); math.Abs(got-want[i]) > tol*(1+math.Abs(want[i])) {
+					if got := float64(cf[i]); !(math.Abs(got-want[i]) <= tol*(1+math.Abs(want[i]))) {
 						t.Fatalf("%s (%s): C[%d] = %g, want %g", name, BLAS(), i, got, want[i])
 					}
 				}
@@ -83,57 +102,119 @@ func testGemm[F Float](t *testing.T, tol float64) {
 	}
 }
 
+// Gemm against the three loops, float32 on every kernel this machine has.
+// float32's tolerance is its rounding: each of the k products and sums
+// loses up to 2^-24 relative, and random signs grow the error of the sum
+// as sqrt(k), so 1e-5·sqrt(k) relative to 1+|C| is a few ulps per term.
 func TestGemm(t *testing.T) {
 	t.Run("float64", func(t *testing.T) { testGemm[float64](t, 1e-12) })
-	t.Run("float32", func(t *testing.T) { testGemm[float32](t, 1e-5) })
-	if hasAVX2 { // the pure-Go fallback of machines without AVX2 too
-		hasAVX2 = false
-		defer func() { hasAVX2 = true }()
-		t.Run("float32/noAVX2", func(t *testing.T) { testGemm[float32](t, 1e-5) })
-	}
+	forEachSIMD(t, func(t *testing.T) { testGemm[float32](t, 1e-5) })
 }
 
-// BenchmarkGemm reports GFLOP/s for the products an LSTM training step
-// makes at B=32, T=100, D=100, H=128: the input projection of all steps,
-// one recurrent step, and the weight gradient over all steps.
+// A packed B serves many products, as the recurrent weights serve every
+// step, and the kernel it was packed for runs them whatever the detected
+// level is.
+func TestGemmPackedReuse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	const m, n, k = 13, 70, 300
+	bm := make([]float64, n*k) // held transposed, as Whh is
+	for i := range bm {
+		bm[i] = 2*rng.Float64() - 1
+	}
+	forEachSIMD(t, func(t *testing.T) {
+		if simd == simdNone {
+			t.Skip("no micro-kernel without AVX2")
+		}
+		var ws gemmWorkspace
+		var pb packedB
+		pb.pack(simd, true, k, n, convert[float32](bm), k)
+		for step := range 3 {
+			a := make([]float64, m*(k+1))
+			for i := range a {
+				a[i] = 2*rng.Float64() - 1
+			}
+			c := make([]float64, m*n)
+			want := append([]float64(nil), c...)
+			naiveGemm(false, true, m, n, k, 1, a, k+1, bm, k, 1, want, n)
+			cf := convert[float32](c)
+			sgemmPacked(&ws, false, m, 1, convert[float32](a), k+1, &pb, 1, cf, n)
+			for i := range cf {
+				if d := math.Abs(float64(cf[i]) - want[i]); !(d <= 1e-5*math.Sqrt(k)*(1+math.Abs(want[i]))) {
+					t.Fatalf("step %d: C[%d] = %g, want %g", step, i, cf[i], want[i])
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkGemm reports GFLOP/s of each kernel this machine has, side by
+// side, for the products of one direction's LSTM training step at B=32,
+// T=100, D=100, H=128 (B·(T+1) = 3232 rows, with the spare slot): the
+// input projection of all steps, one recurrent step (packing Whh in the
+// call, and prepacked as LSTM runs it), the recurrent product of the
+// backward pass, the two weight gradients over all steps and one row's
+// input gradient; and a square product. cpu-GFLOP/s divides by the
+// benchmark thread's CPU time instead of the wall clock, which on a
+// machine shared with other jobs counts the time the thread waited for a
+// core.
 func BenchmarkGemm(b *testing.B) {
 	shapes := []struct {
 		name           string
 		transA, transB bool
 		m, n, k        int
+		prepacked      bool
 	}{
-		{"projection/3232x512x100", false, true, 3232, 512, 100},
-		{"recurrent/32x512x128", false, true, 32, 512, 128},
-		{"weightgrad/512x128x3232", true, false, 512, 128, 3232},
-		{"weightgradT/128x512x3232", true, false, 128, 512, 3232},
-		{"inputgrad/512x50x800", true, false, 512, 50, 800},
-		{"inputgradT/50x512x800", true, false, 50, 512, 800},
-		{"backrecurrent/32x128x512", false, false, 32, 128, 512},
-		{"square/512", false, false, 512, 512, 512},
+		{"projection/3232x512x100", false, true, 3232, 512, 100, false},
+		{"recurrent/32x512x128", false, true, 32, 512, 128, false},
+		{"recurrent-prepacked/32x512x128", false, true, 32, 512, 128, true},
+		{"backrecurrent-prepacked/32x128x512", false, false, 32, 128, 512, true},
+		{"dWih/512x100x3232", true, false, 512, 100, 3232, false},
+		{"dWhh/512x128x3232", true, false, 512, 128, 3232, false},
+		{"dx-prepacked/100x100x512", false, false, 100, 100, 512, true},
+		{"square/512", false, false, 512, 512, 512, false},
 	}
+	saved := simd
+	defer func() { simd = saved }()
 	for _, s := range shapes {
-		b.Run(s.name+"/"+BLAS(), func(b *testing.B) {
-			a := make([]float32, s.m*s.k)
-			bm := make([]float32, s.k*s.n)
-			c := make([]float32, s.m*s.n)
-			for i := range a {
-				a[i] = float32(i%7) - 3
-			}
-			for i := range bm {
-				bm[i] = float32(i%5) - 2
-			}
-			lda, ldb := s.k, s.n
-			if s.transA {
-				lda = s.m
-			}
-			if s.transB {
-				ldb = s.k
-			}
-			for b.Loop() {
-				Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
-			}
-			flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
-			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		for level := saved; level >= simdAVX2; level-- {
+			simd = level
+			b.Run(s.name+"/"+BLAS(), func(b *testing.B) {
+				a := make([]float32, s.m*s.k)
+				bm := make([]float32, s.k*s.n)
+				c := make([]float32, s.m*s.n)
+				for i := range a {
+					a[i] = float32(i%7) - 3
+				}
+				for i := range bm {
+					bm[i] = float32(i%5) - 2
+				}
+				lda, ldb := s.k, s.n
+				if s.transA {
+					lda = s.m
+				}
+				if s.transB {
+					ldb = s.k
+				}
+				var ws gemmWorkspace
+				var pb packedB
+				pb.prepare(simd, s.transB, s.k, s.n, bm, ldb)
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				cpu0, cpuOK := threadCPU()
+				for b.Loop() {
+					if s.prepacked {
+						sgemmPacked(&ws, s.transA, s.m, 1, a, lda, &pb, 1, c, s.n)
+					} else {
+						Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+					}
+				}
+				cpu1, _ := threadCPU()
+				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
+				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				if cpuOK && cpu1 > cpu0 { // per second of this thread's CPU time
+					b.ReportMetric(flops/(cpu1-cpu0).Seconds()/1e9, "cpu-GFLOP/s")
+				}
+			})
+		}
 	}
 }

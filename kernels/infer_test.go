@@ -35,34 +35,40 @@ func inferRun[F Float](t *testing.T, l *LSTM[F], p *problem, reverse bool, ldOut
 // Infer gives the reference's outputs, as Forward does, for every mask
 // kind, both directions and outputs that share their rows.
 func TestLSTMInferMatchesReference(t *testing.T) {
-	for _, typ := range []string{"float64", "float32"} {
-		rng := rand.New(rand.NewPCG(21, 22))
-		var l64 LSTM[float64] // one LSTM for all cases: its buffers must adapt
-		var l32 LSTM[float32]
-		tests := []struct {
-			B, T, In, H int
-			holes       bool
-			ldOut, off  int
-		}{
-			{B: 5, T: 7, In: 4, H: 3, ldOut: 3},
-			{B: 10, T: 12, In: 6, H: 5, holes: true, ldOut: 10, off: 5},
-			{B: 1, T: 1, In: 2, H: 2, ldOut: 2},
-			{B: 13, T: 30, In: 50, H: 20, holes: true, ldOut: 40},
-			{B: 3, T: 4, In: 3, H: 2, ldOut: 5, off: 1},
-		}
-		for _, tt := range tests {
-			for _, reverse := range []bool{false, true} {
-				name := fmt.Sprintf("%s/B%dT%dIn%dH%d/holes=%v/reverse=%v", typ, tt.B, tt.T, tt.In, tt.H, tt.holes, reverse)
-				t.Run(name, func(t *testing.T) {
-					p := newProblem(rng, tt.B, tt.T, tt.In, tt.H, tt.holes)
-					want := p.ref(reverse).forward()
-					if typ == "float64" {
-						compare(t, "out", inferRun(t, &l64, p, reverse, tt.ldOut, tt.off), want, 1e-10)
-					} else {
-						compare(t, "out", inferRun(t, &l32, p, reverse, tt.ldOut, tt.off), want, 1e-5)
-					}
-				})
-			}
+	t.Run("float64", func(t *testing.T) { testInfer(t, "float64") })
+	t.Run("float32", func(t *testing.T) {
+		forEachSIMD(t, func(t *testing.T) { testInfer(t, "float32") })
+	})
+}
+
+func testInfer(t *testing.T, typ string) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	var l64 LSTM[float64] // one LSTM for all cases: its buffers must adapt
+	var l32 LSTM[float32]
+	tests := []struct {
+		B, T, In, H int
+		holes       bool
+		ldOut, off  int
+	}{
+		{B: 5, T: 7, In: 4, H: 3, ldOut: 3},
+		{B: 10, T: 12, In: 6, H: 5, holes: true, ldOut: 10, off: 5},
+		{B: 1, T: 1, In: 2, H: 2, ldOut: 2},
+		{B: 13, T: 30, In: 50, H: 20, holes: true, ldOut: 40},
+		{B: 3, T: 4, In: 3, H: 2, ldOut: 5, off: 1},
+		{B: 17, T: 19, In: 37, H: 24, holes: true, ldOut: 48, off: 24},
+	}
+	for _, tt := range tests {
+		for _, reverse := range []bool{false, true} {
+			name := fmt.Sprintf("B%dT%dIn%dH%d/holes=%v/reverse=%v", tt.B, tt.T, tt.In, tt.H, tt.holes, reverse)
+			t.Run(name, func(t *testing.T) {
+				p := newProblem(rng, tt.B, tt.T, tt.In, tt.H, tt.holes)
+				want := p.ref(reverse).forward()
+				if typ == "float64" {
+					compare(t, "out", inferRun(t, &l64, p, reverse, tt.ldOut, tt.off), want, 1e-10)
+				} else {
+					compare(t, "out", inferRun(t, &l32, p, reverse, tt.ldOut, tt.off), want, 1e-5)
+				}
+			})
 		}
 	}
 }
@@ -100,11 +106,15 @@ func TestLSTMInferReusesBuffers(t *testing.T) {
 }
 
 func BenchmarkLSTMInfer(b *testing.B) {
-	b.Run(BLAS(), func(b *testing.B) {
+	benchLevels(b, func(b *testing.B) {
 		l, w, x, mask, out, _, _, _, _ := benchLSTM(b)
+		var cpu cpuClock
+		cpu.Start()
 		for b.Loop() {
 			l.Infer(w, x, mask, 32, 100, false, out, 128)
 		}
+		cpu.Stop()
+		cpu.Report(b)
 	})
 }
 

@@ -51,13 +51,14 @@ type LSTM[F Float] struct {
 	dh    []F // [B, H] gradient reaching the carried hidden state
 	dc    []F // [B, H] gradient reaching the carried cell state
 	zeros []F // [H] zeros, a bias for activations that have none
+	ones  []F // [B·(T+1)] ones: dBias is onesᵀ·dz
 
 	// Infer's row order, the time of each row's last real token, and the
 	// number of rows each step of a chunk computes.
 	order, last, active []int
 
-	// With the Go micro-kernel, the recurrent weights are packed once per
-	// pass rather than once per step.
+	// With the Go micro-kernels, the recurrent weights are prepared once
+	// per pass rather than once per step.
 	whh packedB
 	ws  gemmWorkspace
 }
@@ -332,13 +333,13 @@ func (l *LSTM[F]) activeRows(mask []F, t, T int) int {
 	return 0
 }
 
-// packRecurrent packs op(Whh), k×n, for the per-step products when they
-// run on the Go micro-kernel, and says whether they do.
+// packRecurrent prepares op(Whh), k×n, once for the per-step products
+// when they run on the Go micro-kernels, and says whether they do.
 func (l *LSTM[F]) packRecurrent(trans bool, k, n int, whh []F) bool {
 	if unsafe.Sizeof(whh[0]) != 4 || !goKernel() {
 		return false
 	}
-	l.whh.pack(trans, k, n, as32(whh), l.hidden)
+	l.whh.prepare(simd, trans, k, n, as32(whh), l.hidden)
 	return true
 }
 
@@ -367,10 +368,16 @@ func cellForward[F Float](z, bias, cPrev, c, tc, h, zeros []F) {
 	}
 }
 
-// cellForward32 is cellForward in float32 with the activations done a
-// vector at a time by gates32.
+// cellForward32 is cellForward in float32: on AVX-512 one pass of the
+// assembly kernel, otherwise the activations a vector at a time by
+// gates32 and the products in Go.
 func cellForward32(z, bias, cPrev, c, tc, h, zeros []float32) {
 	H := len(c)
+	if simd == simdAVX512 && H > 0 {
+		z, bias, cPrev, tc, h = z[:4*H], bias[:4*H], cPrev[:H], tc[:H], h[:H]
+		cellForwardAVX512(&z[0], &bias[0], &cPrev[0], &c[0], &tc[0], &h[0], H)
+		return
+	}
 	gates32(z[:2*H], z[:2*H], bias[:2*H], -1, 1, 0)           // i, f
 	gates32(z[2*H:3*H], z[2*H:3*H], bias[2*H:3*H], -2, 2, -1) // g
 	gates32(z[3*H:4*H], z[3*H:4*H], bias[3*H:4*H], -1, 1, 0)  // o
@@ -454,18 +461,18 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 		clear(l.z[(b*S+spare)*G : (b*S+spare+1)*G])
 	}
 
-	for r := 0; r < B*S; r++ {
-		row := l.z[r*G : (r+1)*G]
-		db := dBias[:G]
-		for j, v := range row {
-			db[j] += v
-		}
+	// dBias += the column sums of the gate gradients, as a product on the
+	// vector kernels rather than a scalar loop.
+	l.ones = grow(l.ones, B*S)
+	for i := range l.ones {
+		l.ones[i] = 1
 	}
+	gemmWith(&l.ws, false, false, 1, G, B*S, 1, l.ones, B*S, l.z, G, 1, dBias, G)
 	gemmWith(&l.ws, true, false, G, in, B*S, 1, l.z, G, l.x, in, 1, dWih, in)
 	gemmWith(&l.ws, true, false, G, H, B*S, 1, l.z, G, l.hs, H, 1, dWhh, H)
 	if dx != nil {
-		if packed { // pack Wih once for the B products
-			l.ws.b.pack(false, G, in, as32(w.Wih), in)
+		if packed { // prepare Wih once for the B products
+			l.ws.b.prepare(simd, false, G, in, as32(w.Wih), in)
 		}
 		for b := 0; b < B; b++ {
 			if packed {
@@ -477,6 +484,9 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 	}
 }
 
+// f32p views a pointer to a 4-byte Float as *float32.
+func f32p[F Float](p *F) *float32 { return (*float32)(unsafe.Pointer(p)) }
+
 // cellBackward turns one row's gate values z into the gradients of the
 // gate pre-activations, given the gradient d of the step's output, the
 // gradients dh and dc reaching its new state from later steps, the cell
@@ -485,6 +495,11 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 // recurrent product to fill.
 func cellBackward[F Float](z, d, dh, dc, cPrev, tc []F) {
 	H := len(dh)
+	if unsafe.Sizeof(z[0]) == 4 && simd == simdAVX512 && H > 0 {
+		z, d, dc, cPrev, tc = z[:4*H], d[:H], dc[:H], cPrev[:H], tc[:H]
+		cellBackwardAVX512(f32p(&z[0]), f32p(&d[0]), f32p(&dh[0]), f32p(&dc[0]), f32p(&cPrev[0]), f32p(&tc[0]), H)
+		return
+	}
 	zi, zf, zg, zo := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:4*H]
 	d, dc, cPrev, tc = d[:H], dc[:H], cPrev[:H], tc[:H]
 	for j := range dh {

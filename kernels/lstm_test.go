@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -268,6 +269,9 @@ func testAgainstReference[F Float](t *testing.T, tol float64) {
 		{B: 1, T: 1, In: 2, H: 2, ldOut: 2},
 		{B: 7, T: 30, In: 16, H: 8, holes: true, ldOut: 16},
 		{B: 3, T: 4, In: 3, H: 2, ldOut: 5, off: 1},
+		// Full panels of both micro-kernels, edges, and sums over
+		// B·(T+1) = 340 rows, more than one packed block.
+		{B: 17, T: 19, In: 37, H: 24, holes: true, ldOut: 48, off: 24},
 	}
 	for _, tt := range tests {
 		for _, reverse := range []bool{false, true} {
@@ -290,7 +294,9 @@ func testAgainstReference[F Float](t *testing.T, tol float64) {
 
 func TestLSTMMatchesReference(t *testing.T) {
 	t.Run("float64", func(t *testing.T) { testAgainstReference[float64](t, 1e-10) })
-	t.Run("float32", func(t *testing.T) { testAgainstReference[float32](t, 1e-5) })
+	t.Run("float32", func(t *testing.T) {
+		forEachSIMD(t, func(t *testing.T) { testAgainstReference[float32](t, 1e-5) })
+	})
 }
 
 // A named float type works like its underlying type.
@@ -420,23 +426,50 @@ func benchLSTM(b *testing.B) (l *LSTM[float32], w *LSTMWeights[float32], x, mask
 	return new(LSTM[float32]), w, x, mask, out, dx, gih, ghh, gb
 }
 
+// BenchmarkLSTMForward and BenchmarkLSTMBackward time one direction at
+// the reference model's sizes on each level this machine has.
 func BenchmarkLSTMForward(b *testing.B) {
-	b.Run(BLAS(), func(b *testing.B) {
+	benchLevels(b, func(b *testing.B) {
 		l, w, x, mask, out, _, _, _, _ := benchLSTM(b)
+		var cpu cpuClock
+		cpu.Start()
 		for b.Loop() {
 			l.Forward(w, x, mask, 32, 100, false, out, 128)
 		}
+		cpu.Stop()
+		cpu.Report(b)
 	})
 }
 
 func BenchmarkLSTMBackward(b *testing.B) {
-	b.Run(BLAS(), func(b *testing.B) {
+	benchLevels(b, func(b *testing.B) {
 		l, w, x, mask, out, dx, gih, ghh, gb := benchLSTM(b)
+		var cpu cpuClock
 		for b.Loop() {
 			b.StopTimer()
 			l.Forward(w, x, mask, 32, 100, false, out, 128)
 			b.StartTimer()
+			cpu.Start()
 			l.Backward(w, out, 128, dx, gih, ghh, gb)
+			cpu.Stop()
 		}
+		cpu.Report(b)
 	})
+}
+
+// benchLevels runs f as a sub-benchmark named after BLAS for each level of
+// the float32 kernels this machine has.
+// Each stays on one thread, whose CPU time cpuClock reads (gonum's
+// products spread over goroutines: they report wall time only).
+func benchLevels(b *testing.B, f func(b *testing.B)) {
+	saved := simd
+	defer func() { simd = saved }()
+	for level := saved; level >= simdNone; level-- {
+		simd = level
+		b.Run(BLAS(), func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			f(b)
+		})
+	}
 }

@@ -33,24 +33,41 @@ func (m MergeMode) String() string {
 	return fmt.Sprintf("MergeMode(%d)", int(m))
 }
 
-// Bidirectional runs a forward and a backward LSTM over the same sequence
-// and merges their outputs, as Keras's Bidirectional. Without
-// ReturnSequences the two outputs are the forward state after the last
+// Recurrent is a layer that reads a sequence one step at a time in one
+// direction: what Bidirectional pairs. LSTM is one; a GRU or another cell
+// needs only these methods to run in both directions.
+type Recurrent interface {
+	Layer
+	// Hidden is the width of the layer's output at each step.
+	Hidden() int
+	// Backwards reports whether the layer reads the real tokens from the
+	// last to the first, keeping a returned sequence in input order.
+	Backwards() bool
+	// Sequences reports whether the layer returns its output at every
+	// step, [batch, time, hidden], rather than its final state [batch,
+	// hidden]: the state after the last real token going forwards, after
+	// the first going backwards.
+	Sequences() bool
+}
+
+// Bidirectional runs a forward and a backward recurrent layer over the
+// same sequence and merges their outputs, as Keras's Bidirectional.
+// Without Sequences the two outputs are the forward state after the last
 // real token and the backward state after the first (Keras's
 // Bidirectional(LSTM(return_sequences=False)), SPEC's "last" pooling).
 type Bidirectional struct {
 	named
-	ForwardLayer, BackwardLayer *LSTM
+	ForwardLayer, BackwardLayer Recurrent
 	Merge                       MergeMode
 
-	// states are the fused node's kernel states, lent to the graph of
-	// whichever batch shape runs.
+	// states are the fused LSTM node's kernel states, lent to the graph
+	// of whichever batch shape runs.
 	states *lstmStates
 }
 
-// NewBidirectional pairs two LSTMs of the same size and output kind; the
-// backward one must be made with GoBackwards.
-func NewBidirectional(forward, backward *LSTM, merge MergeMode) *Bidirectional {
+// NewBidirectional pairs two recurrent layers of the same output kind; the
+// backward one must read backwards (an LSTM made with GoBackwards).
+func NewBidirectional(forward, backward Recurrent, merge MergeMode) *Bidirectional {
 	return &Bidirectional{named: named{"bidirectional"}, ForwardLayer: forward, BackwardLayer: backward, Merge: merge,
 		states: new(lstmStates)}
 }
@@ -60,12 +77,12 @@ func (b *Bidirectional) Params() []*Param {
 	return append(b.ForwardLayer.Params(), b.BackwardLayer.Params()...)
 }
 
-// OutputShape is the forward layer's, with twice the features for
+// OutputShape is the forward layer's, with both layers' features for
 // MergeConcat.
 func (b *Bidirectional) OutputShape(in []int) []int {
 	s := b.ForwardLayer.OutputShape(in)
 	if b.Merge == MergeConcat {
-		s[len(s)-1] += b.BackwardLayer.hidden
+		s[len(s)-1] += b.BackwardLayer.Hidden()
 	}
 	return s
 }
@@ -73,12 +90,19 @@ func (b *Bidirectional) OutputShape(in []int) []int {
 func (b *Bidirectional) check() error {
 	f, k := b.ForwardLayer, b.BackwardLayer
 	switch {
-	case f.backwards || !k.backwards:
-		return fmt.Errorf("%s: want a forward layer and a GoBackwards layer", b.name)
-	case f.in != k.in || f.returnSequences != k.returnSequences:
-		return fmt.Errorf("%s: the two layers differ in input size or output kind", b.name)
-	case b.Merge != MergeConcat && f.hidden != k.hidden:
-		return fmt.Errorf("%s: merge %v needs equal sizes, have %d and %d", b.name, b.Merge, f.hidden, k.hidden)
+	case f == nil || k == nil:
+		return fmt.Errorf("%s: want two recurrent layers", b.name)
+	case f.Backwards() || !k.Backwards():
+		return fmt.Errorf("%s: want a forward layer and a backwards one", b.name)
+	case f.Sequences() != k.Sequences():
+		return fmt.Errorf("%s: the two layers differ in output kind", b.name)
+	case b.Merge != MergeConcat && f.Hidden() != k.Hidden():
+		return fmt.Errorf("%s: merge %v needs equal sizes, have %d and %d", b.name, b.Merge, f.Hidden(), k.Hidden())
+	}
+	if fl, ok := f.(*LSTM); ok {
+		if kl, ok := k.(*LSTM); ok && fl.in != kl.in {
+			return fmt.Errorf("%s: the two layers differ in input size (%d and %d)", b.name, fl.in, kl.in)
+		}
 	}
 	return nil
 }
@@ -89,22 +113,8 @@ func (b *Bidirectional) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	if err := b.check(); err != nil {
 		return nil, err
 	}
-	f, k := b.ForwardLayer, b.BackwardLayer
-	if b.Merge == MergeConcat && !f.unrolled && !k.unrolled && f.hidden == k.hidden {
-		// Both directions in one node, on two goroutines. Training on
-		// frozen embeddings with fixed positions, nothing needs the
-		// gradient of x: the backward pass skips it.
-		inputGrad := !g.Training || trainableUpstream(g, x)
-		seq, err := applyLSTM(x, mask, [][3]*G.Node{
-			{g.Param(f.WeightIH), g.Param(f.WeightHH), g.Param(f.Bias)},
-			{g.Param(k.WeightIH), g.Param(k.WeightHH), g.Param(k.Bias)}}, []bool{false, true}, inputGrad, b.states)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.name, err)
-		}
-		if f.returnSequences {
-			return seq, nil
-		}
-		return pool(g, poolEnds, f.hidden, seq, mask)
+	if y, ok, err := b.fusedLSTM(g, x, mask); ok {
+		return y, err
 	}
 	fwd, err := b.ForwardLayer.Forward(g, x, mask)
 	if err != nil {
@@ -119,6 +129,33 @@ func (b *Bidirectional) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("%s: %w", b.name, err)
 	}
 	return y, nil
+}
+
+// fusedLSTM runs two fused LSTMs of one size, concatenated, as one node
+// on two goroutines; ok is false for any other pair.
+func (b *Bidirectional) fusedLSTM(g *Graph, x, mask *G.Node) (y *G.Node, ok bool, err error) {
+	f, fok := b.ForwardLayer.(*LSTM)
+	k, kok := b.BackwardLayer.(*LSTM)
+	if !fok || !kok || b.Merge != MergeConcat || f.unrolled || k.unrolled || f.hidden != k.hidden {
+		return nil, false, nil
+	}
+	if err := f.checkInput(g, x, mask); err != nil {
+		return nil, true, fmt.Errorf("%s: %w", b.name, err)
+	}
+	// Training on frozen embeddings with fixed positions, nothing needs
+	// the gradient of x: the backward pass skips it.
+	inputGrad := !g.Training || trainableUpstream(g, x)
+	seq, err := applyLSTM(x, mask, [][3]*G.Node{
+		{g.Param(f.WeightIH), g.Param(f.WeightHH), g.Param(f.Bias)},
+		{g.Param(k.WeightIH), g.Param(k.WeightHH), g.Param(k.Bias)}}, []bool{false, true}, inputGrad, b.states)
+	if err != nil {
+		return nil, true, fmt.Errorf("%s: %w", b.name, err)
+	}
+	if f.returnSequences {
+		return seq, true, nil
+	}
+	y, err = pool(g, poolEnds, f.hidden, seq, mask)
+	return y, true, err
 }
 
 // trainableUpstream reports whether n is, or is computed from, a trainable

@@ -33,8 +33,8 @@ func TestBidirectionalMatchesReference(t *testing.T) {
 					x := uniform(B*T, In, 1, rng)
 					mask, _ := randomMask(rng, B, T)
 					m := mask.Data().([]float64)
-					fs, ff := refLSTM(bi.ForwardLayer, x, m, B, T)
-					bs, bf := refLSTM(bi.BackwardLayer, x, m, B, T)
+					fs, ff := refLSTM(bi.ForwardLayer.(*LSTM), x, m, B, T)
+					bs, bf := refLSTM(bi.BackwardLayer.(*LSTM), x, m, B, T)
 					f, b, rows := ff, bf, B
 					if seq {
 						f, b, rows = fs, bs, B*T
@@ -165,6 +165,52 @@ func TestLayersLendKernelStates(t *testing.T) {
 		}
 		if got := tt.free(); got != tt.want {
 			t.Errorf("%s: %d idle kernel states after runs of 3 graphs of 2 shapes, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// otherRecurrent is a Recurrent layer that is not an *LSTM, so that
+// Bidirectional runs it through the interface alone.
+type otherRecurrent struct{ *LSTM }
+
+// Bidirectional takes any Recurrent layer: two of them, concatenated, give
+// the reference LSTM's outputs side by side.
+func TestBidirectionalAnyRecurrent(t *testing.T) {
+	const B, T, In, H = 3, 5, 2, 3
+	for _, seq := range []bool{false, true} {
+		rng := rand.New(rand.NewSource(21))
+		f := NewLSTM(In, H, tensor.Float64, rng, ReturnSequences(seq))
+		k := NewLSTM(In, H, tensor.Float64, rng, ReturnSequences(seq), GoBackwards())
+		bi := NewBidirectional(otherRecurrent{f}, otherRecurrent{k}, MergeConcat)
+		randomize(rng, bi.Params()...)
+		x := uniform(B*T, In, 1, rng)
+		mask, _ := randomMask(rng, B, T)
+		m := mask.Data().([]float64)
+		fs, ff := refLSTM(f, x, m, B, T)
+		ks, kf := refLSTM(k, x, m, B, T)
+		fw, kw, rows := ff, kf, B
+		if seq {
+			fw, kw, rows = fs, ks, B*T
+		}
+		var want []float64
+		for r := 0; r < rows; r++ {
+			want = append(append(want, fw[r*H:(r+1)*H]...), kw[r*H:(r+1)*H]...)
+		}
+		g := NewGraph(tensor.Float64, false)
+		xn := G.NodeFromAny(g.ExprGraph, tensor.New(tensor.WithShape(B, T, In), tensor.WithBacking(x)), G.WithName("x"))
+		mn := G.NodeFromAny(g.ExprGraph, mask, G.WithName("mask"))
+		y, err := bi.Forward(g, xn, mn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range g.AllNodes() {
+			if n.Op() != nil && n.Op().String() == fmt.Sprintf("FusedBiLSTM(%d)", H) {
+				t.Fatalf("sequences=%v: a Recurrent that is not an *LSTM ran as the paired LSTM node", seq)
+			}
+		}
+		got := runForward(t, g, y)
+		if i, ok := closeTo(got, want, 1e-12); !ok {
+			t.Errorf("sequences=%v: output[%d] = %v, want %v", seq, i, got, want)
 		}
 	}
 }

@@ -24,6 +24,11 @@ func NewDropout(rate float64, rng *rand.Rand) *Dropout {
 	return &Dropout{named: named{"dropout"}, Rate: rate, rng: rng}
 }
 
+// Reseed restarts the stream the masks are drawn from, so that a model
+// can make each training step's masks depend on the step alone, and a
+// resumed run draw the masks an uninterrupted one would.
+func (d *Dropout) Reseed(seed int64) { d.rng.Seed(seed) }
+
 // Params returns nothing: dropout has no weights.
 func (d *Dropout) Params() []*Param { return nil }
 

@@ -69,8 +69,8 @@ func setUnrolled(layer Layer, on bool) {
 	case *LSTM:
 		l.unrolled = on
 	case *Bidirectional:
-		l.ForwardLayer.unrolled = on
-		l.BackwardLayer.unrolled = on
+		l.ForwardLayer.(*LSTM).unrolled = on
+		l.BackwardLayer.(*LSTM).unrolled = on
 	}
 }
 

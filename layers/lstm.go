@@ -75,6 +75,8 @@ func NewLSTM(in, hidden int, dt tensor.Dtype, rng *rand.Rand, opts ...LSTMOption
 	return l
 }
 
+var _ Recurrent = (*LSTM)(nil)
+
 // Hidden is the number of units.
 func (l *LSTM) Hidden() int { return l.hidden }
 
@@ -99,22 +101,30 @@ func (l *LSTM) OutputShape(in []int) []int {
 // Forward runs the layer over x, [batch, time, in], where mask, [batch,
 // time], is 1 (every step when mask is nil).
 func (l *LSTM) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
-	s := x.Shape()
-	if s.Dims() != 3 || s[2] != l.in {
-		return nil, shapeError(l.name, s, fmt.Sprintf("[batch, time, %d]", l.in))
-	}
-	if dt := l.WeightIH.Value.Dtype(); dt != g.Dtype || x.Dtype() != g.Dtype {
-		return nil, fmt.Errorf("%s: weights of type %v and input of type %v in a %v graph", l.name, dt, x.Dtype(), g.Dtype)
-	}
-	if mask != nil {
-		if ms := mask.Shape(); ms.Dims() != 2 || ms[0] != s[0] || ms[1] != s[1] {
-			return nil, fmt.Errorf("%s: mask of shape %v for input %v", l.name, ms, s)
-		}
+	if err := l.checkInput(g, x, mask); err != nil {
+		return nil, err
 	}
 	if !l.unrolled {
 		return l.fused(g, x, mask)
 	}
 	return l.unroll(g, x, mask)
+}
+
+// checkInput checks the shapes and element types of x and mask.
+func (l *LSTM) checkInput(g *Graph, x, mask *G.Node) error {
+	s := x.Shape()
+	if s.Dims() != 3 || s[2] != l.in {
+		return shapeError(l.name, s, fmt.Sprintf("[batch, time, %d]", l.in))
+	}
+	if dt := l.WeightIH.Value.Dtype(); dt != g.Dtype || x.Dtype() != g.Dtype {
+		return fmt.Errorf("%s: weights of type %v and input of type %v in a %v graph", l.name, dt, x.Dtype(), g.Dtype)
+	}
+	if mask != nil {
+		if ms := mask.Shape(); ms.Dims() != 2 || ms[0] != s[0] || ms[1] != s[1] {
+			return fmt.Errorf("%s: mask of shape %v for input %v", l.name, ms, s)
+		}
+	}
+	return nil
 }
 
 // final picks the final state out of a sequence of outputs: the output at

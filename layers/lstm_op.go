@@ -2,12 +2,8 @@ package layers
 
 import (
 	"fmt"
-	"hash"
-	"hash/fnv"
 	"sync"
-	"unsafe"
 
-	"github.com/chewxy/hm"
 	"github.com/classify/classify/kernels"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -59,13 +55,9 @@ func applyLSTM(x, mask *G.Node, weights [][3]*G.Node, reverse []bool, inputGrad 
 		return nil, fmt.Errorf("fused lstm: element type %v, want float32 or float64", dt)
 	}
 	if mask == nil {
-		ones := tensor.New(tensor.WithShape(B, T), tensor.Of(dt))
-		if err := ones.Memset(lstmOne(dt)); err != nil {
-			return nil, fmt.Errorf("fused lstm: %w", err)
-		}
-		// Gorgonia merges constants of one name in a graph: the name
-		// carries the shape, so masks of two shapes stay apart.
-		mask = G.NewConstant(ones, G.WithName(fmt.Sprintf("fused_lstm_no_mask_%dx%d", B, T)))
+		mask = onesMask(x.Graph(), dt, B, T)
+	} else if m := mask.Shape(); len(m) != 2 || m[0] != B || m[1] != T {
+		return nil, shapeError("fused lstm mask", m, fmt.Sprintf("[%d %d]", B, T))
 	}
 	hidden := -1
 	children := G.Nodes{x, mask}
@@ -87,39 +79,41 @@ func applyLSTM(x, mask *G.Node, weights [][3]*G.Node, reverse []bool, inputGrad 
 			return nil, fmt.Errorf("fused lstm: directions of %d and %d units", hidden, s[1])
 		}
 		hidden = s[1]
+		want := []tensor.Shape{{4 * hidden, in}, {4 * hidden, hidden}, {4 * hidden}}
+		for i, n := range w {
+			if s := n.Shape(); !s.Eq(want[i]) {
+				return nil, shapeError("fused lstm "+lstmWeightNames[i], s, fmt.Sprint(want[i]))
+			}
+		}
 	}
-	op := &lstmOp{reverse: reverse, in: in, hidden: hidden}
+	var run lstmRunner
 	if dt == tensor.Float32 {
-		op.run = &lstmRun[float32]{states: statesOf[float32](states), dirs: make([]lstmDirection[float32], len(reverse)), reverse: reverse, inputGrad: inputGrad}
+		run = &lstmRun[float32]{states: statesOf[float32](states), dirs: make([]lstmDirection[float32], len(reverse)), reverse: reverse, inputGrad: inputGrad}
 	} else {
-		op.run = &lstmRun[float64]{states: statesOf[float64](states), dirs: make([]lstmDirection[float64], len(reverse)), reverse: reverse, inputGrad: inputGrad}
+		run = &lstmRun[float64]{states: statesOf[float64](states), dirs: make([]lstmDirection[float64], len(reverse)), reverse: reverse, inputGrad: inputGrad}
 	}
-	return G.ApplyOp(op, children...)
+	name := fmt.Sprintf("FusedLSTM(%d, reverse=%v)", hidden, reverse[0])
+	if len(reverse) == 2 {
+		name = fmt.Sprintf("FusedBiLSTM(%d)", hidden)
+	}
+	diff := make([]bool, len(children))
+	for i := range diff {
+		diff[i] = i != 1 // everything but the mask
+	}
+	return applyFused[lstmRunner](name, run, tensor.Shape{B, T, len(reverse) * hidden}, diff, children...)
 }
 
 var lstmWeightNames = [3]string{"wih", "whh", "bias"}
 
-func lstmOne(dt tensor.Dtype) any {
-	if dt == tensor.Float32 {
-		return float32(1)
-	}
-	return float64(1)
-}
-
 // lstmRunner is an lstmRun of either element type.
-type lstmRunner interface {
-	forward(vs []G.Value) (G.Value, error)
-	backward(dOut G.Value) (G.Value, error)
-	// grad returns the gradient of weight i of direction d (wih, whh,
-	// bias) that the last backward pass computed.
-	grad(d, i int) (G.Value, error)
-	// differentiated tells the run that a backward node follows it, so
-	// that its forward pass keeps what backward needs.
-	differentiated()
-}
+type lstmRunner interface{ fusedKernel }
+
+// lstmOp is the node of FusedLSTM and FusedBiLSTM. Its inputs are x, mask,
+// then wih, whh, bias of each direction.
+type lstmOp = fusedOp[lstmRunner]
 
 // lstmDirection is one direction's kernel state, weights and gradients.
-type lstmDirection[F kernels.Float] struct {
+type lstmDirection[F float] struct {
 	// lstm is borrowed from lstmStates from the forward pass to the end of
 	// the backward pass, or for the forward pass alone without one.
 	lstm    *kernels.LSTM[F]
@@ -133,7 +127,7 @@ type lstmDirection[F kernels.Float] struct {
 // pass leaves in it what the backward pass needs, the backward pass leaves
 // the gradients for the gradient ops to hand out. Its output and gradient
 // tensors are reused from run to run.
-type lstmRun[F kernels.Float] struct {
+type lstmRun[F float] struct {
 	states      *lstmStateList[F] // nil: the node keeps its own states
 	reverse     []bool
 	dirs        []lstmDirection[F]
@@ -152,7 +146,7 @@ func (r *lstmRun[F]) differentiated() { r.training = true }
 // for a pass rather than keeping one per node makes a model's memory the
 // largest shape's instead of the sum over all shapes. Replicas running at
 // once borrow one each.
-type lstmStateList[F kernels.Float] struct {
+type lstmStateList[F float] struct {
 	mu   sync.Mutex
 	free []*kernels.LSTM[F]
 }
@@ -169,7 +163,7 @@ type lstmStates struct {
 
 // statesOf returns the free list of element type F in s; nil (each node
 // keeps its own state) when s is nil.
-func statesOf[F kernels.Float](s *lstmStates) *lstmStateList[F] {
+func statesOf[F float](s *lstmStates) *lstmStateList[F] {
 	if s == nil {
 		return nil
 	}
@@ -229,35 +223,13 @@ func (r *lstmRun[F]) giveBack() {
 	}
 }
 
-// lstmData returns the elements of v, which must be a float tensor of type F,
-// materialising a view.
-func lstmData[F kernels.Float](v G.Value, what string) ([]F, error) {
-	d, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("fused lstm: %s is a %T, want a dense tensor", what, v)
-	}
-	if d.IsView() {
-		if d, ok = d.Materialize().(*tensor.Dense); !ok {
-			return nil, fmt.Errorf("fused lstm: %s: cannot materialise view", what)
-		}
-	}
-	s, ok := d.Data().([]F)
-	if !ok {
-		return nil, fmt.Errorf("fused lstm: %s holds %v", what, d.Dtype())
+// lstmData returns the elements of v, a tensor of element type F.
+func lstmData[F float](v G.Value, what string) ([]F, error) {
+	s, err := data[F](v)
+	if err != nil {
+		return nil, fmt.Errorf("fused lstm: %s: %w", what, err)
 	}
 	return s, nil
-}
-
-// lstmReuse returns t if it has shape s, else a new tensor of that shape.
-func lstmReuse[F kernels.Float](t *tensor.Dense, s ...int) *tensor.Dense {
-	if t != nil && t.Shape().Eq(tensor.Shape(s)) {
-		return t
-	}
-	dt := tensor.Float64
-	if unsafe.Sizeof(F(0)) == 4 {
-		dt = tensor.Float32
-	}
-	return tensor.New(tensor.WithShape(s...), tensor.Of(dt))
 }
 
 func (r *lstmRun[F]) forward(vs []G.Value) (G.Value, error) {
@@ -291,7 +263,7 @@ func (r *lstmRun[F]) forward(vs []G.Value) (G.Value, error) {
 	}
 	r.b, r.t, r.in, r.h = B, T, in, H
 	nd := len(r.dirs)
-	r.out = lstmReuse[F](r.out, B, T, nd*H)
+	r.out = reuse[F](r.out, B, T, nd*H)
 	out := r.out.Data().([]F)
 	r.borrow()
 	if !r.training {
@@ -329,21 +301,21 @@ func (r *lstmRun[F]) parallel(f func(d int)) {
 	wg.Wait()
 }
 
-func (r *lstmRun[F]) backward(dOut G.Value) (G.Value, error) {
+func (r *lstmRun[F]) backward(_ []G.Value, _, dOut G.Value) error {
 	if !r.ready {
-		return nil, fmt.Errorf("fused lstm: backward pass without a forward pass")
+		return fmt.Errorf("fused lstm: backward pass without a forward pass")
 	}
 	r.ready = false
 	B, T, in, H, nd := r.b, r.t, r.in, r.h, len(r.dirs)
 	if s := dOut.Shape(); !s.Eq(tensor.Shape{B, T, nd * H}) {
-		return nil, fmt.Errorf("fused lstm: output gradient of shape %v, want %v", s, tensor.Shape{B, T, nd * H})
+		return fmt.Errorf("fused lstm: output gradient of shape %v, want %v", s, tensor.Shape{B, T, nd * H})
 	}
 	g, err := lstmData[F](dOut, "output gradient")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if r.dx == nil || !r.dx.Shape().Eq(tensor.Shape{B, T, in}) {
-		r.dx = lstmReuse[F](nil, B, T, in) // zeros, and stays so without inputGrad
+		r.dx = reuse[F](nil, B, T, in) // zeros, and stays so without inputGrad
 	}
 	var dx []F
 	if r.inputGrad {
@@ -354,7 +326,7 @@ func (r *lstmRun[F]) backward(dOut G.Value) (G.Value, error) {
 	for d := range r.dirs {
 		dir := &r.dirs[d]
 		for i := range dir.grads {
-			dir.grads[i] = lstmReuse[F](dir.grads[i], shapes[i]...)
+			dir.grads[i] = reuse[F](dir.grads[i], shapes[i]...)
 			clear(dir.grads[i].Data().([]F))
 		}
 		if d > 0 && r.inputGrad {
@@ -380,182 +352,19 @@ func (r *lstmRun[F]) backward(dOut G.Value) (G.Value, error) {
 			dx[i] += v
 		}
 	}
-	return r.dx, nil
+	return nil
 }
 
-func (r *lstmRun[F]) grad(d, i int) (G.Value, error) {
-	if g := r.dirs[d].grads[i]; g != nil {
-		return g, nil
+// grad returns the gradient of input i: x, or weight i%3 of direction
+// (i-2)/3.
+func (r *lstmRun[F]) grad(i int) (G.Value, error) {
+	if i == 0 && r.dx != nil {
+		return r.dx, nil
 	}
-	return nil, fmt.Errorf("fused lstm: gradient of %s before a backward pass", lstmWeightNames[i])
-}
-
-// lstmOp is the forward node of FusedLSTM and FusedBiLSTM. Its inputs are
-// x, mask, then wih, whh, bias of each direction.
-type lstmOp struct {
-	reverse    []bool
-	in, hidden int
-	run        lstmRunner
-}
-
-func (op *lstmOp) Arity() int { return 2 + 3*len(op.reverse) }
-
-func (op *lstmOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	ts := []hm.Type{G.TensorType{Dims: 3, Of: a}, G.TensorType{Dims: 2, Of: a}}
-	for range op.reverse {
-		ts = append(ts, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 2, Of: a}, G.TensorType{Dims: 1, Of: a})
-	}
-	return hm.NewFnType(append(ts, G.TensorType{Dims: 3, Of: a})...)
-}
-
-func (op *lstmOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	shapes, err := G.DimSizersToShapes(ds)
-	if err != nil {
-		return nil, fmt.Errorf("fused lstm: %w", err)
-	}
-	if len(shapes) != op.Arity() {
-		return nil, fmt.Errorf("fused lstm: %d inputs, want %d", len(shapes), op.Arity())
-	}
-	x := shapes[0]
-	if len(x) != 3 {
-		return nil, shapeError("fused lstm", x, "[batch, time, features]")
-	}
-	if m := shapes[1]; len(m) != 2 || m[0] != x[0] || m[1] != x[1] {
-		return nil, shapeError("fused lstm mask", m, fmt.Sprintf("[%d %d]", x[0], x[1]))
-	}
-	H := op.hidden
-	want := []tensor.Shape{{4 * H, x[2]}, {4 * H, H}, {4 * H}}
-	for d := range op.reverse {
-		for i, w := range want {
-			if s := shapes[2+3*d+i]; !s.Eq(w) {
-				return nil, shapeError("fused lstm "+lstmWeightNames[i], s, fmt.Sprint(w))
-			}
+	if d, w := (i-2)/3, (i-2)%3; i >= 2 && d < len(r.dirs) {
+		if g := r.dirs[d].grads[w]; g != nil {
+			return g, nil
 		}
 	}
-	return tensor.Shape{x[0], x[1], len(op.reverse) * H}, nil
-}
-
-func (op *lstmOp) Do(vs ...G.Value) (G.Value, error) {
-	if len(vs) != op.Arity() {
-		return nil, fmt.Errorf("fused lstm: %d inputs, want %d", len(vs), op.Arity())
-	}
-	return op.run.forward(vs)
-}
-
-func (op *lstmOp) ReturnsPtr() bool     { return true }
-func (op *lstmOp) CallsExtern() bool    { return false }
-func (op *lstmOp) OverwritesInput() int { return -1 }
-
-// WriteHash makes every fused LSTM node distinct: each keeps its own
-// state, and Gorgonia merges nodes with equal hashes.
-func (op *lstmOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "FusedLSTM-%p", op.run) }
-func (op *lstmOp) Hashcode() uint32      { return lstmHash(op) }
-func (op *lstmOp) String() string {
-	if len(op.reverse) == 2 {
-		return fmt.Sprintf("FusedBiLSTM(%d)", op.hidden)
-	}
-	return fmt.Sprintf("FusedLSTM(%d, reverse=%v)", op.hidden, op.reverse[0])
-}
-
-func (op *lstmOp) DiffWRT(n int) []bool {
-	d := make([]bool, n)
-	for i := range d {
-		d[i] = i != 1 // everything but the mask
-	}
-	return d
-}
-
-// SymDiff returns one backpropagation-through-time node, which computes
-// every gradient at once and is itself the gradient of x, and for each
-// weight a node that hands out the gradient it left behind. Those take the
-// bptt node as their input, so Gorgonia runs them after it.
-func (op *lstmOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != op.Arity() {
-		return nil, fmt.Errorf("fused lstm: %d inputs, want %d", len(inputs), op.Arity())
-	}
-	op.run.differentiated()
-	bptt, err := G.ApplyOp(&lstmBackwardOp{lstmOp: op, xShape: inputs[0].Shape().Clone()}, grad, output)
-	if err != nil {
-		return nil, fmt.Errorf("fused lstm backward: %w", err)
-	}
-	grads := G.Nodes{bptt, nil}
-	for d := range op.reverse {
-		for i := 0; i < 3; i++ {
-			w := inputs[2+3*d+i]
-			g, err := G.ApplyOp(&lstmGradOp{lstmOp: op, dir: d, weight: i, shape: w.Shape().Clone()}, bptt)
-			if err != nil {
-				return nil, fmt.Errorf("fused lstm gradient of %s: %w", lstmWeightNames[i], err)
-			}
-			grads = append(grads, g)
-		}
-	}
-	return grads, nil
-}
-
-// lstmBackwardOp runs the backward pass of an lstmOp. Its inputs are the
-// gradient of the output and the output itself (only so that it runs after
-// the forward pass); its value is the gradient of x.
-type lstmBackwardOp struct {
-	*lstmOp
-	xShape tensor.Shape
-}
-
-func (op *lstmBackwardOp) Arity() int { return 2 }
-func (op *lstmBackwardOp) Type() hm.Type {
-	t := G.TensorType{Dims: 3, Of: hm.TypeVariable('a')}
-	return hm.NewFnType(t, t, t)
-}
-func (op *lstmBackwardOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return op.xShape.Clone(), nil
-}
-func (op *lstmBackwardOp) Do(vs ...G.Value) (G.Value, error) {
-	if len(vs) != 2 {
-		return nil, fmt.Errorf("fused lstm backward: %d inputs, want 2", len(vs))
-	}
-	return op.run.backward(vs[0])
-}
-func (op *lstmBackwardOp) ReturnsPtr() bool      { return true }
-func (op *lstmBackwardOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "FusedLSTMBackward-%p", op.run) }
-func (op *lstmBackwardOp) Hashcode() uint32      { return lstmHash(op) }
-func (op *lstmBackwardOp) String() string        { return op.lstmOp.String() + "Backward" }
-func (op *lstmBackwardOp) DiffWRT(n int) []bool  { return make([]bool, n) }
-func (op *lstmBackwardOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("fused lstm: no second derivatives")
-}
-
-// lstmGradOp hands out the gradient of one weight that the backward pass
-// of its lstmOp computed. Its one input is that backward pass's node.
-type lstmGradOp struct {
-	*lstmOp
-	dir, weight int
-	shape       tensor.Shape
-}
-
-func (op *lstmGradOp) Arity() int { return 1 }
-func (op *lstmGradOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	return hm.NewFnType(G.TensorType{Dims: 3, Of: a}, G.TensorType{Dims: len(op.shape), Of: a})
-}
-func (op *lstmGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return op.shape.Clone(), nil
-}
-func (op *lstmGradOp) Do(vs ...G.Value) (G.Value, error) { return op.run.grad(op.dir, op.weight) }
-func (op *lstmGradOp) ReturnsPtr() bool                  { return true }
-func (op *lstmGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "FusedLSTMGrad-%p-%d-%d", op.run, op.dir, op.weight)
-}
-func (op *lstmGradOp) Hashcode() uint32 { return lstmHash(op) }
-func (op *lstmGradOp) String() string {
-	return fmt.Sprintf("%sGrad(%d,%s)", op.lstmOp.String(), op.dir, lstmWeightNames[op.weight])
-}
-func (op *lstmGradOp) DiffWRT(n int) []bool { return make([]bool, n) }
-func (op *lstmGradOp) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
-	return nil, fmt.Errorf("fused lstm: no second derivatives")
-}
-
-func lstmHash(op interface{ WriteHash(hash.Hash) }) uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
+	return nil, fmt.Errorf("fused lstm: gradient of input %d before a backward pass", i)
 }

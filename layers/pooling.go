@@ -76,7 +76,7 @@ func pool(g *Graph, mode PoolMode, split int, x, mask *G.Node) (*G.Node, error) 
 		return nil, shapeError("pooling", s, "[batch, time, features]")
 	}
 	if mask == nil {
-		mask = G.NodeFromAny(g.ExprGraph, fromFloat64s(g.Dtype, ones(s[0]*s[1]), s[0], s[1]), G.WithName(fmt.Sprintf("pooling.ones.%d", g.AllNodes().Len())))
+		mask = onesMask(g.ExprGraph, g.Dtype, s[0], s[1])
 	}
 	if ms := mask.Shape(); ms.Dims() != 2 || ms[0] != s[0] || ms[1] != s[1] {
 		return nil, fmt.Errorf("pooling: mask of shape %v for input %v", ms, s)

@@ -43,6 +43,12 @@ func NewSinusoidalEncoding(maxLen, dim int) *PositionalEncoding {
 	return &PositionalEncoding{named: named{"positional_encoding"}, sinusoid: pe, maxLen: maxLen, dim: dim}
 }
 
+// MaxLen is the number of positions the encoding covers.
+func (pe *PositionalEncoding) MaxLen() int { return pe.maxLen }
+
+// Dim is the width of the encoding.
+func (pe *PositionalEncoding) Dim() int { return pe.dim }
+
 // NewLearnedEncoding makes a trainable [maxLen, dim] table drawn from
 // U(-0.05, 0.05), Keras's Embedding initialiser.
 func NewLearnedEncoding(maxLen, dim int, dt tensor.Dtype, rng *rand.Rand) *PositionalEncoding {

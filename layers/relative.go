@@ -88,17 +88,12 @@ func (a *RelativeAttention) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) 
 		return nil, fmt.Errorf("%s: input of dtype %v, weights %v", a.Name(), x.Dtype(), dt)
 	}
 	if mask == nil {
-		mask = G.NodeFromAny(g.ExprGraph, tensor.Ones(dt, b, t), G.WithName(fmt.Sprintf("relpos.mask.%p", x)))
+		mask = onesMask(g.ExprGraph, dt, b, t)
 	} else if ms := mask.Shape(); len(ms) != 2 || ms[0] != b || ms[1] != t || mask.Dtype() != dt {
 		return nil, fmt.Errorf("%s: mask %v %v, want %v [%d %d]", a.Name(), mask.Dtype(), ms, dt, b, t)
 	}
-	st, err := newRelAttnState(b, t, a.Dim, a.MaxRelative, dt)
-	if err != nil {
-		return nil, err
-	}
-	y, err := G.ApplyOp(&relAttnOp{st}, x, mask,
-		g.Param(a.Query), g.Param(a.Key), g.Param(a.Value), g.Param(a.Output),
-		g.Param(a.KeyEmbedding), g.Param(a.ValueEmbedding))
+	y, err := applyRelative(x, mask, [6]*G.Node{g.Param(a.Query), g.Param(a.Key), g.Param(a.Value), g.Param(a.Output),
+		g.Param(a.KeyEmbedding), g.Param(a.ValueEmbedding)}, a.MaxRelative)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Name(), err)
 	}

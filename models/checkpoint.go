@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,11 +14,16 @@ import (
 
 	"github.com/classify/classify/data"
 	"github.com/classify/classify/internal/atomicfile"
+	"github.com/classify/classify/train"
 )
 
+// MaxConfigBytes bounds the size of a checkpoint's config.json.
+const MaxConfigBytes = 16 << 20
+
 // FormatVersion is the version of the checkpoint layout this package
-// writes and the only one it reads.
-const FormatVersion = 1
+// writes. Version 1 (a binary BiLSTM named "bilstm_classifier", no task)
+// is read too.
+const FormatVersion = 2
 
 // File names inside a checkpoint folder (SPEC section 4).
 const (
@@ -30,14 +37,48 @@ const (
 
 // FileConfig is the content of config.json.
 type FileConfig struct {
-	FormatVersion int    `json:"format_version"`
-	Architecture  string `json:"architecture"`
-	Model         Config `json:"model"`
-	// Labels names the classes by id: ["negative", "positive"].
+	FormatVersion int `json:"format_version"`
+	// Architecture names the model (Spec.Architecture, the --model name)
+	// and Model holds its hyperparameters (Spec.Config).
+	Architecture string          `json:"architecture"`
+	Model        json.RawMessage `json:"model"`
+	// Task is data.Binary, data.MultiClass or data.MultiLabel.
+	Task string `json:"task"`
+	// Labels names the labels by index: ["negative", "positive"].
 	Labels []string `json:"labels"`
+	// Threshold is the probability from which a multi-label model
+	// predicts a label; 0 elsewhere.
+	Threshold float64 `json:"threshold,omitempty"`
 	// Training records the options of the run that wrote the checkpoint.
 	Training TrainingOptions `json:"training"`
 	Created  string          `json:"created,omitempty"`
+}
+
+// Spec is the model's architecture and configuration.
+func (c FileConfig) Spec() Spec { return Spec{Architecture: c.Architecture, Config: c.Model} }
+
+// MaxLen is the longest sequence the model takes, its configuration's
+// "max_len", which every architecture has.
+func (c FileConfig) MaxLen() (int, error) {
+	var v struct {
+		MaxLen int `json:"max_len"`
+	}
+	if err := json.Unmarshal(c.Model, &v); err != nil || v.MaxLen < 1 {
+		return 0, fmt.Errorf("config.json: the %s model has no max_len of 1 or more", c.Architecture)
+	}
+	return v.MaxLen, nil
+}
+
+// LabelSet is the task's label set.
+func (c FileConfig) LabelSet() (*data.LabelSet, error) { return data.NewLabelSetOf(c.Labels, c.Task) }
+
+// Head is the output head of the task, with the configured threshold.
+func (c FileConfig) Head() (train.Head, error) {
+	ls, err := c.LabelSet()
+	if err != nil {
+		return nil, err
+	}
+	return train.NewHead(ls, c.Threshold)
 }
 
 // TrainingOptions are the options of the training run, kept so that a run
@@ -54,10 +95,9 @@ type TrainingOptions struct {
 	Shuffle       bool    `json:"shuffle"`
 	Seed          int64   `json:"seed"`
 	EarlyStopping int     `json:"early_stopping"`
+	MultiLabel    bool    `json:"multi_label,omitempty"`
+	ClassWeight   string  `json:"class_weight,omitempty"`
 }
-
-// architecture names the one model this package builds.
-const architecture = "bilstm_classifier"
 
 // Checkpoint is everything a checkpoint folder holds that a program needs:
 // the configuration, the tokenizer, the model with its weights, and the
@@ -65,7 +105,7 @@ const architecture = "bilstm_classifier"
 type Checkpoint struct {
 	Config    FileConfig
 	Tokenizer *data.Tokenizer
-	Model     *Classifier
+	Model     *Sequential
 	// Optimizer holds the optimizer's state tensors by name (see
 	// train.Adam); nil when there is none.
 	Optimizer map[string]*tensor.Dense
@@ -75,12 +115,28 @@ type Checkpoint struct {
 // temporary sibling folder, which then replaces dir. extra, when not nil,
 // writes further files (history.json, training.png) into the temporary
 // folder before the swap.
-func Save(dir string, ck *Checkpoint, extra func(tmp string) error) error {
+//
+// An existing dir is replaced only when it is empty or a checkpoint (its
+// config.json says so), unless the Overwrite option is given: a folder of
+// other files is never deleted by mistake.
+func Save(dir string, ck *Checkpoint, extra func(tmp string) error, opts ...SaveOption) error {
 	return atomicfile.WriteDir(dir, func(tmp string) error {
 		cfg := ck.Config
 		cfg.FormatVersion = FormatVersion
-		cfg.Architecture = architecture
-		cfg.Model = ck.Model.Config
+		sp := ck.Model.Spec()
+		if sp.Architecture == SequentialArchitecture {
+			var err error
+			if sp, err = ck.Model.sequentialSpec(); err != nil {
+				return err
+			}
+		}
+		cfg.Architecture, cfg.Model = sp.Architecture, sp.Config
+		h := ck.Model.Head()
+		cfg.Task, cfg.Labels = h.Task(), h.Labels()
+		cfg.Threshold = 0
+		if ml, ok := h.(*train.MultiLabelHead); ok {
+			cfg.Threshold = ml.Threshold
+		}
 		if cfg.Created == "" {
 			cfg.Created = time.Now().UTC().Format(time.RFC3339)
 		}
@@ -106,31 +162,98 @@ func Save(dir string, ck *Checkpoint, extra func(tmp string) error) error {
 			return extra(tmp)
 		}
 		return nil
-	})
+	}, replaceOption(opts))
+}
+
+// A SaveOption changes how Save treats an existing folder.
+type SaveOption func(*saveOptions)
+
+type saveOptions struct{ overwrite bool }
+
+// Overwrite lets Save replace an existing folder that is not a
+// checkpoint, deleting what it holds.
+func Overwrite() SaveOption { return func(o *saveOptions) { o.overwrite = true } }
+
+// CheckSave tells, before any work, whether Save(dir, ..., opts...) may
+// write dir: nil when dir does not exist, is empty, is a checkpoint, or
+// Overwrite is given; otherwise an error naming dir.
+func CheckSave(dir string, opts ...SaveOption) error {
+	return atomicfile.CheckReplace(dir, replaceOption(opts))
+}
+
+func replaceOption(opts []SaveOption) atomicfile.DirOption {
+	var o saveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.overwrite {
+		return atomicfile.ReplaceIf(func(string) error { return nil })
+	}
+	return atomicfile.ReplaceIf(isCheckpoint)
+}
+
+// isCheckpoint returns nil when the folder dir holds a config.json that
+// says it is a checkpoint: a JSON object with a format_version and an
+// architecture. Any version counts, so that an older checkpoint can be
+// replaced by a newer one.
+func isCheckpoint(dir string) error {
+	path := filepath.Join(dir, ConfigFile)
+	notCheckpoint := func(why string) error {
+		return fmt.Errorf("%s exists and is not a checkpoint (%s); it is left as it is", dir, why)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return notCheckpoint("no readable " + ConfigFile)
+	}
+	defer f.Close()
+	var probe struct {
+		FormatVersion *int    `json:"format_version"`
+		Architecture  *string `json:"architecture"`
+	}
+	if err := json.NewDecoder(io.LimitReader(f, MaxConfigBytes)).Decode(&probe); err != nil {
+		return notCheckpoint(ConfigFile + " is not a checkpoint's JSON")
+	}
+	if probe.FormatVersion == nil || probe.Architecture == nil || *probe.Architecture == "" {
+		return notCheckpoint(ConfigFile + " names no format_version and architecture")
+	}
+	return nil
 }
 
 // LoadConfig reads and checks the config.json of the checkpoint folder dir.
 func LoadConfig(dir string) (FileConfig, error) {
-	path := filepath.Join(dir, ConfigFile)
+	return loadConfig(os.DirFS(dir), dir)
+}
+
+// loadConfig reads config.json from fsys, a checkpoint folder that name
+// names in errors.
+func loadConfig(fsys fs.FS, name string) (FileConfig, error) {
+	path := filepath.Join(name, ConfigFile)
 	var cfg FileConfig
-	raw, err := os.ReadFile(path)
+	raw, err := readLimit(fsys, ConfigFile, path, MaxConfigBytes)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return cfg, fmt.Errorf("%s is not a checkpoint: no %s", dir, ConfigFile)
+		if errors.Is(err, fs.ErrNotExist) {
+			return cfg, fmt.Errorf("%s is not a checkpoint: no %s", name, ConfigFile)
 		}
 		return cfg, err
 	}
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
-	if cfg.FormatVersion != FormatVersion {
-		return cfg, fmt.Errorf("%s: format_version %d, this program reads %d", path, cfg.FormatVersion, FormatVersion)
+	switch cfg.FormatVersion {
+	case 1: // a binary BiLSTM; its labels were always negative, positive
+		if cfg.Architecture != legacyBiLSTM {
+			return cfg, fmt.Errorf("%s: format_version 1 with architecture %q, want %q", path, cfg.Architecture, legacyBiLSTM)
+		}
+		cfg.Architecture, cfg.Task = BiLSTMArchitecture, data.Binary
+		if len(cfg.Labels) != 2 {
+			cfg.Labels = []string{"negative", "positive"}
+		}
+	case FormatVersion:
+	default:
+		return cfg, fmt.Errorf("%s: format_version %d, this program reads 1 and %d", path, cfg.FormatVersion, FormatVersion)
 	}
-	if cfg.Architecture != architecture {
-		return cfg, fmt.Errorf("%s: architecture %q, want %q", path, cfg.Architecture, architecture)
-	}
-	if err := cfg.Model.Validate(); err != nil {
-		return cfg, fmt.Errorf("%s: model: %w", path, err)
+	if _, err := cfg.Head(); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
 }
@@ -138,31 +261,96 @@ func LoadConfig(dir string) (FileConfig, error) {
 // LoadTokenizer reads the configuration and the tokenizer of the
 // checkpoint folder dir, without the weights.
 func LoadTokenizer(dir string) (FileConfig, *data.Tokenizer, error) {
-	cfg, err := LoadConfig(dir)
+	return loadTokenizer(os.DirFS(dir), dir)
+}
+
+func loadTokenizer(fsys fs.FS, name string) (FileConfig, *data.Tokenizer, error) {
+	cfg, err := loadConfig(fsys, name)
 	if err != nil {
 		return cfg, nil, err
 	}
-	tok, err := data.LoadTokenizer(filepath.Join(dir, TokenizerFile))
+	path := filepath.Join(name, TokenizerFile)
+	f, err := fsys.Open(TokenizerFile)
 	if err != nil {
 		return cfg, nil, err
 	}
-	if n := tok.Vocabulary().Len(); n != cfg.Model.VocabSize {
-		return cfg, nil, fmt.Errorf("%s: %d words, but config.json says vocab_size %d", filepath.Join(dir, TokenizerFile), n, cfg.Model.VocabSize)
+	defer f.Close()
+	tok, err := data.ReadTokenizer(f, path)
+	if err != nil {
+		return cfg, nil, err
+	}
+	var v struct {
+		VocabSize int `json:"vocab_size"`
+	}
+	if json.Unmarshal(cfg.Model, &v) == nil && v.VocabSize > 0 && v.VocabSize != tok.Vocabulary().Len() {
+		return cfg, nil, fmt.Errorf("%s: %d words, but config.json says vocab_size %d", path, tok.Vocabulary().Len(), v.VocabSize)
 	}
 	return cfg, tok, nil
+}
+
+// readLimit reads the file name of fsys, refusing one of more than limit
+// bytes; path names it in errors.
+func readLimit(fsys fs.FS, name, path string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	return data.ReadLimit(f, size, path, limit)
 }
 
 // Load reads the checkpoint folder dir for prediction and evaluation,
 // checking the format version and every tensor's name, shape and type
 // against the configuration. The optimizer's state is left out: see
 // LoadOptimizer.
-func Load(dir string) (*Checkpoint, error) {
-	cfg, tok, err := LoadTokenizer(dir)
+func Load(dir string) (*Checkpoint, error) { return LoadFS(os.DirFS(dir), dir) }
+
+// LoadFS reads a checkpoint from fsys, whose root is the checkpoint
+// folder, as Load does; name names it in errors. A program reads a
+// checkpoint from any store that offers an fs.FS (an object store, an
+// archive, a Beam file system) without a local copy.
+func LoadFS(fsys fs.FS, name string) (*Checkpoint, error) {
+	cfg, tok, err := loadTokenizer(fsys, name)
 	if err != nil {
 		return nil, err
 	}
-	model, err := readWeights(filepath.Join(dir, ModelFile), cfg.Model)
+	head, err := cfg.Head()
 	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(name, ModelFile)
+	r, err := fsys.Open(ModelFile)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	f, err := readWeightsFile(r, path)
+	if err != nil {
+		return nil, err
+	}
+	// The file's layout is checked against the configuration before the
+	// model is built, where the architecture can say it without building.
+	want, known, err := expectedShapes(cfg.Spec(), head.Units())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(name, ConfigFile), err)
+	}
+	if known {
+		if err := checkShapes(f, path, want); err != nil {
+			return nil, err
+		}
+	}
+	model, err := Build(cfg.Spec(), head, nil, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(name, ConfigFile), err)
+	}
+	if e, ok := model.Embedding(); ok && e.Vocab() != tok.Vocabulary().Len() {
+		return nil, fmt.Errorf("%s: %d words, but the model's embedding has %d rows", filepath.Join(name, TokenizerFile), tok.Vocabulary().Len(), e.Vocab())
+	}
+	if err := fillWeights(f, path, model); err != nil {
 		return nil, err
 	}
 	return &Checkpoint{Config: cfg, Tokenizer: tok, Model: model}, nil

@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/classify/classify/layers"
+	"github.com/classify/classify/train"
 )
 
 // Config holds the hyperparameters of the sentiment classifier, as stored
@@ -33,11 +34,12 @@ type Config struct {
 	FreezeEmbeddings bool `json:"freeze_embeddings"`
 }
 
-// DefaultConfig is the seed's model: 10,000 ids, 100-dimensional vectors,
-// sinusoidal positions, BiLSTM(128), last-state pooling, frozen embeddings.
+// DefaultConfig is SPEC's BiLSTM: 10,000 ids, 100-dimensional vectors,
+// sinusoidal positions, BiLSTM(128), max pooling over the steps, dropout
+// 0.3, frozen embeddings.
 func DefaultConfig() Config {
 	return Config{VocabSize: 10000, Dim: 100, MaxLen: 100, Hidden: 128, PosEncoding: "sinusoidal",
-		MaxRelative: 16, Pool: "last", FreezeEmbeddings: true}
+		MaxRelative: 16, Pool: "max", Dropout: 0.3, FreezeEmbeddings: true}
 }
 
 // Validate reports the first setting that is out of range.
@@ -68,14 +70,14 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("pool %q: want last, mean or max", c.Pool)
 	}
-	return nil
+	return c.checkLimits()
 }
 
-// Classifier is the sentiment classifier of SPEC section 2, a Sequential
-// of these layers:
+// Classifier is the BiLSTM classifier of SPEC section 2 (architecture
+// "bilstm"), a Sequential of these layers:
 //
 //	ids -> Embedding -> + positions -> Bidirectional(LSTM) -> pooling
-//	    -> [Dropout] -> Dense(1) -> logit
+//	    -> [Dropout] -> Dense(K) -> logits -> head
 //
 // The fields name its layers; the Sequential compiles, trains, scores and
 // runs them.
@@ -94,10 +96,11 @@ type Classifier struct {
 	Output  *layers.Dense
 }
 
-// NewClassifier builds the classifier. embedding is its [VocabSize, Dim]
+// NewClassifier builds the classifier with the output head head (nil for
+// a binary head of labels "0" and "1"). embedding is its [VocabSize, Dim]
 // float32 matrix (pretrained rows and seeded random ones, see
 // data.EmbeddingMatrix); every other weight is drawn from seed.
-func NewClassifier(cfg Config, embedding *tensor.Dense, seed int64) (*Classifier, error) {
+func NewClassifier(cfg Config, head train.Head, embedding *tensor.Dense, seed int64) (*Classifier, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -107,6 +110,7 @@ func NewClassifier(cfg Config, embedding *tensor.Dense, seed int64) (*Classifier
 	rng := rand.New(rand.NewSource(seed))
 	dt := tensor.Float32
 	c := &Classifier{Config: cfg}
+	var err error
 	c.Embedding = layers.NewEmbedding(embedding, !cfg.FreezeEmbeddings)
 	switch cfg.PosEncoding {
 	case "sinusoidal":
@@ -129,7 +133,10 @@ func NewClassifier(cfg Config, embedding *tensor.Dense, seed int64) (*Classifier
 	if cfg.Dropout > 0 {
 		c.Dropout = layers.NewDropout(cfg.Dropout, rand.New(rand.NewSource(seed+1)))
 	}
-	c.Output = layers.NewDense(2*cfg.Hidden, 1, layers.Linear, dt, rng)
+	if head == nil {
+		head, _ = train.NewBinaryHead([]string{"0", "1"})
+	}
+	c.Output = layers.NewDense(2*cfg.Hidden, head.Units(), layers.Linear, dt, rng)
 	ls := []layers.Layer{c.Embedding}
 	if c.Position != nil {
 		ls = append(ls, c.Position)
@@ -141,7 +148,11 @@ func NewClassifier(cfg Config, embedding *tensor.Dense, seed int64) (*Classifier
 	if c.Dropout != nil {
 		ls = append(ls, c.Dropout)
 	}
-	c.Sequential = NewSequential("sentiment_classifier", cfg.MaxLen, append(ls, c.Output)...)
+	c.Sequential = NewSequential("bilstm_classifier", cfg.MaxLen, head, append(ls, c.Output)...)
+	c.SetSeed(seed)
+	if c.spec, err = NewSpec(BiLSTMArchitecture, cfg); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -2,10 +2,12 @@ package models
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"github.com/classify/classify/data"
 	"github.com/classify/classify/layers"
 	"github.com/classify/classify/safetensors"
+	"github.com/classify/classify/train"
 )
 
 // tinyConfig is a model small enough for exact golden values.
@@ -26,7 +29,7 @@ func tinyConfig(pos, pool string) Config {
 func tinyClassifier(t testing.TB, cfg Config, seed int64) *Classifier {
 	t.Helper()
 	emb := layers.RandomEmbedding(cfg.VocabSize, cfg.Dim, tensor.Float32, rand.New(rand.NewSource(seed)))
-	m, err := NewClassifier(cfg, emb, seed)
+	m, err := NewClassifier(cfg, nil, emb, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +75,7 @@ func writeGoldenCheckpoints(t *testing.T, dir string) {
 	for key := range goldenLogits {
 		pos, pool := filepath.Split(key)
 		m := tinyClassifier(t, tinyConfig(filepath.Clean(pos), pool), 7)
-		ck := &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}
+		ck := &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m.Sequential}
 		if err := Save(filepath.Join(dir, filepath.Clean(pos)+"_"+pool), ck, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +123,7 @@ func TestSaveLoadIsExact(t *testing.T) {
 	for _, pos := range []string{"sinusoidal", "learned", "relative", "none"} {
 		m := tinyClassifier(t, tinyConfig(pos, "mean"), 5)
 		dir := filepath.Join(t.TempDir(), "ck")
-		if err := Save(dir, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}, nil); err != nil {
+		if err := Save(dir, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m.Sequential}, nil); err != nil {
 			t.Fatal(err)
 		}
 		ck, err := Load(dir)
@@ -143,7 +146,7 @@ func TestSaveLoadIsExact(t *testing.T) {
 func TestLoadRefuses(t *testing.T) {
 	m := tinyClassifier(t, tinyConfig("learned", "last"), 5)
 	good := filepath.Join(t.TempDir(), "good")
-	if err := Save(good, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m, Optimizer: map[string]*tensor.Dense{
+	if err := Save(good, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m.Sequential, Optimizer: map[string]*tensor.Dense{
 		"step": tensor.New(tensor.WithShape(1), tensor.WithBacking([]float32{3})),
 	}}, nil); err != nil {
 		t.Fatal(err)
@@ -194,7 +197,7 @@ func TestLoadRefuses(t *testing.T) {
 			}
 			return ts
 		}), "dense.bias"},
-		{"format version", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"format_version": 1`, `"format_version": 2`) }, "format_version"},
+		{"format version", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"format_version": 2`, `"format_version": 3`) }, "format_version"},
 		{"hidden size", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"hidden": 4`, `"hidden": 5`) }, "lstm.weight_ih_l0"},
 		{"vocabulary size", ConfigFile, func(b []byte) []byte { return replaceOnce(t, b, `"vocab_size": 12`, `"vocab_size": 13`) }, TokenizerFile},
 		{"positions", ConfigFile, func(b []byte) []byte {
@@ -237,7 +240,7 @@ func replaceOnce(t *testing.T, b []byte, old, new string) []byte {
 func TestSaveReplacesAtomically(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ck")
 	m := tinyClassifier(t, tinyConfig("none", "last"), 1)
-	ck := &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}
+	ck := &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m.Sequential}
 	if err := Save(dir, ck, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +260,7 @@ func TestSaveReplacesAtomically(t *testing.T) {
 func TestPredictorConcurrent(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ck")
 	m := tinyClassifier(t, tinyConfig("sinusoidal", "last"), 9)
-	if err := Save(dir, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}, nil); err != nil {
+	if err := Save(dir, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m.Sequential}, nil); err != nil {
 		t.Fatal(err)
 	}
 	p, err := LoadPredictor(dir)
@@ -298,12 +301,41 @@ func TestPredictorConcurrent(t *testing.T) {
 // TestPredictionThreshold pins the label to the logit's sign, as the
 // metrics of package train count it: a logit of 0 is negative.
 func TestPredictionThreshold(t *testing.T) {
+	h, _ := train.NewBinaryHead([]string{"neg", "pos"})
 	for _, c := range []struct {
 		z     float32
-		label int
-	}{{-1e-9, 0}, {0, 0}, {1e-9, 1}, {3, 1}, {-3, 0}} {
-		if got := PredictionFromLogit(c.z); got.Label != c.label {
-			t.Errorf("PredictionFromLogit(%v) = %+v, want label %d", c.z, got, c.label)
+		label string
+	}{{-1e-9, "neg"}, {0, "neg"}, {1e-9, "pos"}, {3, "pos"}, {-3, "neg"}} {
+		if got := NewPrediction(h, []float32{c.z}); got.Label != c.label {
+			t.Errorf("NewPrediction(%v) = %+v, want label %s", c.z, got, c.label)
+		}
+	}
+}
+
+// TestPredictionShapes checks the fields and JSON of each task's
+// prediction (SPEC section 5, predict --json).
+func TestPredictionShapes(t *testing.T) {
+	bin, _ := train.NewBinaryHead([]string{"neg", "pos"})
+	mc, _ := train.NewMultiClassHead([]string{"HUM", "LOC", "NUM"})
+	ml, _ := train.NewMultiLabelHead([]string{"corn", "grain", "wheat"})
+	tests := []struct {
+		h    train.Head
+		z    []float32
+		want string
+	}{
+		{bin, []float32{0}, `{"label":"neg","score":0.5,"scores":[{"label":"neg","score":0.5},{"label":"pos","score":0.5}]}`},
+		{mc, []float32{0, float32(math.Log(3)), 0}, `{"label":"LOC","score":0.6,"scores":[{"label":"LOC","score":0.6},{"label":"HUM","score":0.2},{"label":"NUM","score":0.2}]}`},
+		{ml, []float32{float32(math.Log(0.25)), float32(math.Log(4)), float32(math.Log(3))}, `{"label":"grain,wheat","score":0.8,"scores":[{"label":"grain","score":0.8},{"label":"wheat","score":0.75},{"label":"corn","score":0.2}],"labels":["grain","wheat"]}`},
+		{ml, []float32{-3, -3, -3}, `{"label":"","score":0.047425874,"scores":[{"label":"corn","score":0.047425874},{"label":"grain","score":0.047425874},{"label":"wheat","score":0.047425874}],"labels":[]}`},
+	}
+	for _, tt := range tests {
+		js, err := json.Marshal(NewPrediction(tt.h, tt.z))
+		if err != nil || string(js) != tt.want {
+			t.Errorf("%s prediction of %v = %s, %v; want %s", tt.h.Task(), tt.z, js, err, tt.want)
+		}
+		var back Prediction
+		if err := json.Unmarshal(js, &back); err != nil || !reflect.DeepEqual(back, NewPrediction(tt.h, tt.z)) {
+			t.Errorf("%s: %s read back as %+v, %v", tt.h.Task(), js, back, err)
 		}
 	}
 }
@@ -314,7 +346,7 @@ func TestPredictionThreshold(t *testing.T) {
 // it meets, and that the padding rows change no answer.
 func TestPredictorBoundsGraphs(t *testing.T) {
 	m := tinyClassifier(t, tinyConfig("sinusoidal", "mean"), 4)
-	p := NewPredictor(&Checkpoint{Tokenizer: tinyTokenizer(t), Model: m})
+	p := NewPredictor(&Checkpoint{Tokenizer: tinyTokenizer(t), Model: m.Sequential})
 	texts := make([]string, 70)
 	for i := range texts {
 		texts[i] = strings.Repeat("the film is good ", 1+i%3)
@@ -344,5 +376,77 @@ func TestPredictorBoundsGraphs(t *testing.T) {
 // whose sums a BLAS may order differently: the label exactly, the
 // probability to 1e-6, as TestPaddingChangesNothing.
 func samePrediction(a, b Prediction) bool {
-	return a.Label == b.Label && math.Abs(float64(a.Probability-b.Probability)) <= 1e-6
+	return a.Label == b.Label && math.Abs(float64(a.Score-b.Score)) <= 1e-6
+}
+
+// TestSaveLoadTasks saves a multi-class and a multi-label model and loads
+// them with their task, labels, threshold and dense.weight [K, 2H].
+func TestSaveLoadTasks(t *testing.T) {
+	mc, _ := train.NewMultiClassHead([]string{"HUM", "LOC", "NUM"})
+	ml, _ := train.NewMultiLabelHead([]string{"corn", "grain", "wheat", "earn"})
+	ml.Threshold = 0.3
+	for _, h := range []train.Head{mc, ml} {
+		cfg := tinyConfig("sinusoidal", "max")
+		emb := layers.RandomEmbedding(cfg.VocabSize, cfg.Dim, tensor.Float32, rand.New(rand.NewSource(2)))
+		m, err := NewClassifier(cfg, h, emb, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), "ck")
+		if err := Save(dir, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m.Sequential}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ck, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ck.Model.Head()
+		if got.Task() != h.Task() || !slices.Equal(got.Labels(), h.Labels()) || ck.Config.Task != h.Task() {
+			t.Errorf("loaded a %s head of %q, want %s of %q", got.Task(), got.Labels(), h.Task(), h.Labels())
+		}
+		if g, ok := got.(*train.MultiLabelHead); ok && g.Threshold != 0.3 {
+			t.Errorf("threshold %v after loading, want 0.3", g.Threshold)
+		}
+		if s := m.Output.Params()[0].Value.Shape(); s[0] != len(h.Labels()) || s[1] != 2*cfg.Hidden {
+			t.Errorf("dense.weight %v, want [%d %d]", s, len(h.Labels()), 2*cfg.Hidden)
+		}
+		before, _ := m.Logits(goldenSeqs)
+		after, _ := ck.Model.Logits(goldenSeqs)
+		if !slices.Equal(before, after) || len(after) != len(goldenSeqs)*len(h.Labels()) {
+			t.Errorf("%s logits after save and load = %v, want %v", h.Task(), after, before)
+		}
+	}
+}
+
+// TestLoadFormatVersion1 loads a checkpoint as this program wrote it
+// before labels had names (format_version 1, architecture
+// bilstm_classifier, no task): a binary model that predicts the same.
+func TestLoadFormatVersion1(t *testing.T) {
+	m := tinyClassifier(t, tinyConfig("sinusoidal", "last"), 6)
+	dir := filepath.Join(t.TempDir(), "ck")
+	if err := Save(dir, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m.Sequential}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, ConfigFile)
+	var cfg map[string]any
+	raw, _ := os.ReadFile(cfgPath)
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["format_version"], cfg["architecture"], cfg["labels"] = 1, "bilstm_classifier", []string{"negative", "positive"}
+	delete(cfg, "task")
+	raw, _ = json.Marshal(cfg)
+	os.WriteFile(cfgPath, raw, 0o644)
+	ck, err := Load(dir)
+	if err != nil {
+		t.Fatalf("Load(format 1) = %v", err)
+	}
+	if h := ck.Model.Head(); h.Task() != data.Binary || !slices.Equal(h.Labels(), []string{"negative", "positive"}) {
+		t.Errorf("format 1 loads as a %s task of %q, want binary negative, positive", h.Task(), h.Labels())
+	}
+	before, _ := m.Logits(goldenSeqs)
+	after, _ := ck.Model.Logits(goldenSeqs)
+	if !slices.Equal(before, after) {
+		t.Errorf("format 1 logits %v, want %v", after, before)
+	}
 }

@@ -25,7 +25,12 @@ func Example() {
 	cfg := models.DefaultConfig()
 	cfg.VocabSize, cfg.Dim, cfg.Hidden = vocab.Len(), 8, 4
 	emb := layers.RandomEmbedding(cfg.VocabSize, cfg.Dim, tensor.Float32, rand.New(rand.NewSource(1)))
-	model, err := models.NewClassifier(cfg, emb, 1)
+	head, err := train.NewMultiClassHead([]string{"negative", "neutral", "positive"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	model, err := models.NewClassifier(cfg, head, emb, 1)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -33,7 +38,7 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "example")
 	defer os.RemoveAll(dir)
 	ckpt := filepath.Join(dir, "ck")
-	if err := models.Save(ckpt, &models.Checkpoint{Tokenizer: tok, Model: model}, nil); err != nil {
+	if err := models.Save(ckpt, &models.Checkpoint{Tokenizer: tok, Model: model.Sequential}, nil); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -49,11 +54,11 @@ func Example() {
 		return
 	}
 	for i, pr := range preds {
-		fmt.Printf("%q: label %d, probability in (0,1): %v\n", texts[i], pr.Label, pr.Probability > 0 && pr.Probability < 1)
+		fmt.Printf("%q: %s, %d scores, the first the label's: %v\n", texts[i], pr.Label, len(pr.Scores), pr.Scores[0].Label == pr.Label)
 	}
 	// Output:
-	// "a gorgeous , witty film": label 1, probability in (0,1): true
-	// "dull and predictable": label 1, probability in (0,1): true
+	// "a gorgeous , witty film": negative, 3 scores, the first the label's: true
+	// "dull and predictable": negative, 3 scores, the first the label's: true
 }
 
 // ExampleSequential assembles a model of its own from the layers (the mean
@@ -68,7 +73,8 @@ func ExampleSequential() {
 	x := tok.EncodeAll(texts, maxLen)
 
 	rng := rand.New(rand.NewSource(1))
-	model := models.NewSequential("bag_of_words", maxLen,
+	head, _ := train.NewBinaryHead([]string{"neg", "pos"})
+	model := models.NewSequential("bag_of_words", maxLen, head,
 		layers.NewEmbedding(layers.RandomEmbedding(vocab.Len(), 8, tensor.Float32, rng), true),
 		layers.NewPooling(layers.PoolMean),
 		layers.NewDense(8, 1, layers.Linear, tensor.Float32, rng))
@@ -85,8 +91,26 @@ func ExampleSequential() {
 	fmt.Printf("%d epochs, training accuracy %.2f\n", len(history), m.Accuracy)
 
 	probs, _ := model.Predict(tok.EncodeAll([]string{"great and good", "a dull , bad mess"}, maxLen))
-	fmt.Printf("positive: %v, %v\n", probs[0] > 0.5, probs[1] > 0.5)
+	fmt.Printf("positive: %v, %v\n", probs[0][1] > 0.5, probs[1][1] > 0.5)
+
+	// Saved, it is a checkpoint like any other: classify predict, eval
+	// and serve take it, and so does LoadPredictor.
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+	ckpt := filepath.Join(dir, "bow")
+	if err := models.Save(ckpt, &models.Checkpoint{Tokenizer: tok, Model: model}, nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, err := models.LoadPredictor(ckpt)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	preds, _ := p.Predict([]string{"great and good", "a dull , bad mess"})
+	fmt.Println(preds[0].Label, preds[1].Label)
 	// Output:
 	// 40 epochs, training accuracy 1.00
 	// positive: true, false
+	// pos neg
 }

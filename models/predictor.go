@@ -1,15 +1,96 @@
 package models
 
 import (
-	"math"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/classify/classify/data"
+	"github.com/classify/classify/train"
 )
 
-// Prediction is a model's answer for one text.
+// LabelScore is one label's probability.
+type LabelScore struct {
+	Label string  `json:"label"`
+	Score float32 `json:"score"`
+}
+
+// Prediction is a model's answer for one text, in the shape of HF's
+// text-classification pipeline (SPEC section 5, predict --json).
 type Prediction struct {
-	// Label is 1 when the logit is above 0 (Probability above 0.5), else 0.
-	Label int `json:"label"`
-	// Probability is the positive class's probability.
-	Probability float32 `json:"probability"`
+	// Label is the predicted label's name; for a multi-label task the
+	// predicted labels' names joined by commas ("" for none).
+	Label string
+	// Score is the predicted label's probability; for a multi-label task
+	// the highest probability of any label.
+	Score float32
+	// Scores holds every label's probability, highest first (ties in
+	// label order).
+	Scores []LabelScore
+	// Labels holds the predicted labels of a multi-label task, most
+	// probable first; nil for single-label tasks.
+	Labels []string
+}
+
+// MarshalJSON writes {"label", "score", "scores"} and, for a multi-label
+// prediction, "labels" (an empty list when no label is predicted).
+func (p Prediction) MarshalJSON() ([]byte, error) {
+	type single struct {
+		Label  string       `json:"label"`
+		Score  float32      `json:"score"`
+		Scores []LabelScore `json:"scores"`
+	}
+	if p.Labels == nil {
+		return json.Marshal(single{p.Label, p.Score, p.Scores})
+	}
+	return json.Marshal(struct {
+		single
+		Labels []string `json:"labels"`
+	}{single{p.Label, p.Score, p.Scores}, p.Labels})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *Prediction) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Label  string       `json:"label"`
+		Score  float32      `json:"score"`
+		Scores []LabelScore `json:"scores"`
+		Labels []string     `json:"labels"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*p = Prediction{Label: v.Label, Score: v.Score, Scores: v.Scores, Labels: v.Labels}
+	return nil
+}
+
+// NewPrediction reads one row of logits with the head: every label's
+// probability, and the label or labels the head's decision rule picks.
+func NewPrediction(h train.Head, logits []float32) Prediction {
+	names := h.Labels()
+	probs := make([]float32, len(names))
+	h.Probabilities(logits, probs)
+	p := Prediction{Scores: make([]LabelScore, len(names))}
+	for i, n := range names {
+		p.Scores[i] = LabelScore{Label: n, Score: probs[i]}
+	}
+	sort.SliceStable(p.Scores, func(a, b int) bool { return p.Scores[a].Score > p.Scores[b].Score })
+	chosen := h.Decide(logits, nil)
+	if h.Task() != data.MultiLabel {
+		p.Label, p.Score = names[chosen[0]], probs[chosen[0]]
+		return p
+	}
+	sort.SliceStable(chosen, func(a, b int) bool { return probs[chosen[a]] > probs[chosen[b]] })
+	p.Labels = make([]string, len(chosen))
+	for i, c := range chosen {
+		p.Labels[i] = names[c]
+	}
+	p.Label = strings.Join(p.Labels, ",")
+	if len(p.Scores) > 0 {
+		p.Score = p.Scores[0].Score
+	}
+	return p
 }
 
 // Predictor is a checkpoint loaded once for prediction. It is safe for
@@ -32,28 +113,28 @@ func LoadPredictor(dir string) (*Predictor, error) {
 // NewPredictor serves predictions from a loaded checkpoint.
 func NewPredictor(ck *Checkpoint) *Predictor { return &Predictor{Checkpoint: ck} }
 
-// Predict scores texts and returns one prediction per text, in order.
-func (p *Predictor) Predict(texts []string) ([]Prediction, error) {
-	seqs := p.Checkpoint.Tokenizer.EncodeAll(texts, p.Checkpoint.Model.Config.MaxLen)
-	logits, err := p.Checkpoint.Model.Logits(seqs)
-	if err != nil {
-		return nil, err
+// Labels names the model's labels in index order.
+func (p *Predictor) Labels() []string { return p.Checkpoint.Model.Head().Labels() }
+
+// Task is the model's task: data.Binary, data.MultiClass or data.MultiLabel.
+func (p *Predictor) Task() string { return p.Checkpoint.Model.Head().Task() }
+
+// SetThreshold sets the probability from which a multi-label model
+// predicts a label; other tasks have no threshold.
+func (p *Predictor) SetThreshold(t float64) error {
+	h, ok := p.Checkpoint.Model.Head().(*train.MultiLabelHead)
+	if !ok {
+		return fmt.Errorf("a threshold applies to multi-label models; this one is %s", p.Task())
 	}
-	out := make([]Prediction, len(texts))
-	for i, z := range logits {
-		out[i] = PredictionFromLogit(z)
+	if !(t > 0 && t < 1) {
+		return fmt.Errorf("threshold %v: want a probability in (0, 1)", t)
 	}
-	return out, nil
+	c := *h
+	c.Threshold = t
+	return p.Checkpoint.Model.SetHead(&c)
 }
 
-// PredictionFromLogit turns a logit into a probability and a label. The
-// label is 1 when the logit is above 0, the probability above 0.5, as
-// Keras's binary accuracy and the metrics of package train decide.
-func PredictionFromLogit(z float32) Prediction {
-	p := float32(1 / (1 + math.Exp(-float64(z))))
-	label := 0
-	if z > 0 {
-		label = 1
-	}
-	return Prediction{Label: label, Probability: p}
+// Predict scores texts and returns one prediction per text, in order.
+func (p *Predictor) Predict(texts []string) ([]Prediction, error) {
+	return p.Checkpoint.Predict(texts)
 }

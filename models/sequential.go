@@ -17,10 +17,11 @@ import (
 )
 
 // Sequential is a stack of layers applied one after the other, as Keras's
-// Sequential model, for binary classification of token sequences: a batch
-// of token ids [batch, time] and its padding mask go in, the last layer
-// gives one logit per row, and the loss is the binary cross-entropy of
-// those logits (SPEC section 2), the one loss of this library.
+// Sequential model, for the classification of token sequences: a batch of
+// token ids [batch, time] and its padding mask go in, the last layer gives
+// the head's logits (Units per row), and the head (train.Head: binary,
+// multi-class or multi-label) turns them into the loss, probabilities and
+// labels (SPEC section 2, "Output and loss").
 //
 // As in Keras, a model is compiled (Compile: the optimizer), trained
 // (Fit), scored (Evaluate) and run (Predict). Gorgonia graphs have fixed
@@ -35,8 +36,14 @@ type Sequential struct {
 	Name string
 
 	maxLen    int
+	head      train.Head
 	layers    []layers.Layer
 	optimizer *train.Adam
+	// spec says how to build the model again, for checkpoints.
+	spec Spec
+	// seed and steps seed each training step's random layers (dropout).
+	seed  int64
+	steps int
 
 	// mu lets one graph compile or run at a time: Gorgonia writes to the
 	// values of parameter nodes, which all graphs share, when it compiles
@@ -47,13 +54,19 @@ type Sequential struct {
 }
 
 // NewSequential makes a model named name over sequences of at most maxLen
-// tokens (Keras's Input(shape=(max_len,))) that applies ls in order. The
-// last layer must give one value per row: the logit. A layer whose name or
+// tokens (Keras's Input(shape=(max_len,))) that applies ls in order and
+// reads the last layer's output with head; a nil head is a binary head of
+// the labels "0" and "1". The last layer must give head.Units() values per
+// row: the logits. A layer whose name or
 // parameter names an earlier layer has already taken is renamed as Keras
 // numbers its layers (a second "dense" becomes "dense_1", its weights
 // "dense_1.weight"); the same layer value given twice shares its weights.
-func NewSequential(name string, maxLen int, ls ...layers.Layer) *Sequential {
-	s := &Sequential{Name: name, maxLen: maxLen, graphs: map[graphKey]*compiledGraph{}}
+func NewSequential(name string, maxLen int, head train.Head, ls ...layers.Layer) *Sequential {
+	if head == nil {
+		head, _ = train.NewBinaryHead([]string{"0", "1"})
+	}
+	s := &Sequential{Name: name, maxLen: maxLen, head: head, graphs: map[graphKey]*compiledGraph{},
+		spec: Spec{Architecture: SequentialArchitecture}}
 	for _, l := range ls {
 		s.add(l)
 	}
@@ -127,6 +140,71 @@ func numbered(name string, taken func(string) bool) string {
 // MaxLen is the longest sequence the model takes, in tokens.
 func (s *Sequential) MaxLen() int { return s.maxLen }
 
+// Embedding is the model's first layer when it is an embedding, which
+// takes token ids below its row count.
+func (s *Sequential) Embedding() (*layers.Embedding, bool) {
+	if len(s.layers) == 0 {
+		return nil, false
+	}
+	e, ok := s.layers[0].(*layers.Embedding)
+	return e, ok
+}
+
+// Head is the model's output head.
+func (s *Sequential) Head() train.Head { return s.head }
+
+// SetHead replaces the output head by one of the same task and labels,
+// such as the head with class weights or another threshold. The compiled
+// graphs are dropped.
+func (s *Sequential) SetHead(h train.Head) error {
+	if h.Task() != s.head.Task() || h.Units() != s.head.Units() {
+		return fmt.Errorf("%s: a %s head of %d units cannot replace a %s head of %d", s.Name, h.Task(), h.Units(), s.head.Task(), s.head.Units())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.head = h
+	s.graphs = map[graphKey]*compiledGraph{}
+	return nil
+}
+
+// SetSeed sets the seed of the random layers (dropout): training step n
+// reseeds them from the seed and n, n counting the optimizer's steps, so
+// that a run resumed from a checkpoint with the same seed draws the masks
+// an uninterrupted run would.
+func (s *Sequential) SetSeed(seed int64) { s.seed = seed }
+
+// reseed reseeds the random layers for the next training step.
+func (s *Sequential) reseed() {
+	step := s.steps
+	if s.optimizer != nil {
+		step = s.optimizer.Steps()
+	}
+	s.steps++
+	for i, l := range s.layers {
+		if r, ok := l.(interface{ Reseed(int64) }); ok {
+			// SplitMix64's mixing of seed, step and layer: neighbouring
+			// steps get unrelated masks.
+			z := uint64(s.seed) ^ uint64(step)*0x9e3779b97f4a7c15 ^ uint64(i)*0xd1b54a32d192ed03
+			z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+			z = (z ^ z>>27) * 0x94d049bb133111eb
+			r.Reseed(int64(z ^ z>>31))
+		}
+	}
+}
+
+// Spec says how the model was built: its architecture and configuration,
+// which a checkpoint stores to build it again. A Sequential assembled from
+// the layers is described layer by layer (its Config is nil when a layer
+// cannot be described: Save says which).
+func (s *Sequential) Spec() Spec {
+	if s.spec.Architecture == SequentialArchitecture {
+		if sp, err := s.sequentialSpec(); err == nil {
+			return sp
+		}
+	}
+	return s.spec
+}
+
 // Layers lists the layers in the order data flows through them.
 func (s *Sequential) Layers() []layers.Layer { return append([]layers.Layer(nil), s.layers...) }
 
@@ -154,7 +232,7 @@ func (s *Sequential) Summary(w io.Writer) error {
 
 // Compile readies the model for training with an Adam optimizer over its
 // trainable parameters, as Keras's model.compile(optimizer=Adam(...),
-// loss=BinaryCrossentropy(from_logits=True)). The options set the
+// loss=...), the loss being the head's. The options set the
 // learning rate, betas, epsilon and gradient clipping; the defaults are
 // SPEC's. Compiling again starts Adam afresh, as in Keras.
 func (s *Sequential) Compile(opts ...train.AdamOption) error {
@@ -180,7 +258,7 @@ type FitConfig struct {
 	// It must be 0 when ValidationX is given.
 	ValidationSplit float64
 	// ValidationX and ValidationY are validation examples given apart, as
-	// Keras's validation_data.
+	// Keras's validation_data, ValidationY holding their targets as Fit's y.
 	ValidationX [][]int
 	ValidationY []float32
 }
@@ -188,7 +266,8 @@ type FitConfig struct {
 // ErrNotCompiled is returned by Fit on a model that Compile has not readied.
 var ErrNotCompiled = errors.New("the model must be compiled before training: call Compile")
 
-// Fit trains the model on x (token id sequences) and y (their 0/1 labels)
+// Fit trains the model on x (token id sequences) and y (their targets,
+// Head().Width() values a sequence, as data.LabelSet.Targets gives them)
 // with the optimizer of Compile (or cfg.Optimizer when set), scoring the
 // validation examples after each epoch, and returns the history of the
 // epochs it finished; see train.Fit for the loop, early stopping and the
@@ -206,7 +285,7 @@ func (s *Sequential) Fit(x [][]int, y []float32, cfg FitConfig) (train.History, 
 			return nil, fmt.Errorf("fit %s: both a validation split and validation data", s.Name)
 		}
 		var err error
-		if x, y, valX, valY, err = train.ValidationSplit(x, y, cfg.ValidationSplit); err != nil {
+		if x, y, valX, valY, err = train.ValidationSplit(x, y, s.head.Width(), cfg.ValidationSplit); err != nil {
 			return nil, fmt.Errorf("fit %s: %w", s.Name, err)
 		}
 	}
@@ -219,16 +298,19 @@ func (s *Sequential) Evaluate(x [][]int, y []float32, batchSize int) (train.Metr
 	return train.Evaluate(s, x, y, batchSize)
 }
 
-// Predict returns the probability of the positive class for each
-// sequence, in order, as Keras's model.predict on a sigmoid output.
-func (s *Sequential) Predict(x [][]int) ([]float32, error) {
+// Predict returns the probability of each label for each sequence, in
+// order, as Keras's model.predict on a softmax or sigmoid output: for a
+// binary task the negative and the positive label's.
+func (s *Sequential) Predict(x [][]int) ([][]float32, error) {
 	logits, err := s.Logits(x)
 	if err != nil {
 		return nil, err
 	}
-	probs := make([]float32, len(logits))
-	for i, z := range logits {
-		probs[i] = PredictionFromLogit(z).Probability
+	u, k := s.head.Units(), len(s.head.Labels())
+	probs := make([][]float32, len(x))
+	for i := range probs {
+		probs[i] = make([]float32, k)
+		s.head.Probabilities(logits[i*u:(i+1)*u], probs[i])
 	}
 	return probs, nil
 }
@@ -239,11 +321,12 @@ func (s *Sequential) Predict(x [][]int) ([]float32, error) {
 const predictBatchSize = 64
 
 // Logits scores encoded sequences in batches of similar length and returns
-// one logit per sequence, in order. It runs the inference graphs only: no
-// dropout and no gradients.
+// the head's Units logits per sequence, in order, row-major. It runs the
+// inference graphs only: no dropout and no gradients.
 func (s *Sequential) Logits(seqs [][]int) ([]float32, error) {
-	out := make([]float32, len(seqs))
-	for _, b := range data.LengthBatches(seqs, nil, predictBatchSize) {
+	u := s.head.Units()
+	out := make([]float32, len(seqs)*u)
+	for _, b := range data.LengthBatches(seqs, nil, s.head.Width(), predictBatchSize) {
 		rows := b.Index
 		padRows(&b)
 		_, logits, err := s.Forward(&b, false)
@@ -251,7 +334,7 @@ func (s *Sequential) Logits(seqs [][]int) ([]float32, error) {
 			return nil, err
 		}
 		for r, i := range rows {
-			out[i] = logits[r]
+			copy(out[i*u:(i+1)*u], logits[r*u:(r+1)*u])
 		}
 	}
 	return out, nil
@@ -272,7 +355,7 @@ func padRows(b *data.Batch) {
 	for r := b.Size; r < rows; r++ {
 		ids[r*b.Len] = data.UnkID
 		b.Lengths = append(b.Lengths, 1)
-		b.Labels = append(b.Labels, 0)
+		b.Labels = append(b.Labels, make([]float32, b.Width)...)
 		b.Index = append(b.Index, -1)
 	}
 	b.IDs, b.Size = ids, rows
@@ -301,10 +384,11 @@ func (s *Sequential) build(k graphKey) (*compiledGraph, error) {
 	cg := &compiledGraph{}
 	cg.idsValue = tensor.New(tensor.WithShape(k.batch, k.length), tensor.Of(tensor.Int))
 	cg.maskValue = tensor.New(tensor.WithShape(k.batch, k.length), tensor.Of(tensor.Float32))
-	cg.labelsValue = tensor.New(tensor.WithShape(k.batch), tensor.Of(tensor.Float32))
+	width := s.head.Width()
+	cg.labelsValue = tensor.New(tensor.WithShape(k.batch*width), tensor.Of(tensor.Float32))
 	cg.ids = G.NewMatrix(g.ExprGraph, tensor.Int, G.WithShape(k.batch, k.length), G.WithName("ids"))
 	cg.mask = G.NewMatrix(g.ExprGraph, tensor.Float32, G.WithShape(k.batch, k.length), G.WithName("mask"))
-	cg.labels = G.NewVector(g.ExprGraph, tensor.Float32, G.WithShape(k.batch), G.WithName("labels"))
+	cg.labels = G.NewVector(g.ExprGraph, tensor.Float32, G.WithShape(k.batch*width), G.WithName("labels"))
 	cg.inputs = map[*G.Node]*tensor.Dense{cg.ids: cg.idsValue, cg.mask: cg.maskValue, cg.labels: cg.labelsValue}
 
 	x := cg.ids
@@ -314,13 +398,18 @@ func (s *Sequential) build(k graphKey) (*compiledGraph, error) {
 			return nil, fmt.Errorf("%s: %w", l.Name(), err)
 		}
 	}
-	if n := x.Shape().TotalSize(); n != k.batch {
-		return nil, fmt.Errorf("%s: the last layer gives %v for a batch of %d rows, want one logit per row", s.Name, x.Shape(), k.batch)
+	units := s.head.Units()
+	if n := x.Shape().TotalSize(); n != k.batch*units {
+		return nil, fmt.Errorf("%s: the last layer gives %v for a batch of %d rows, want %d logits per row for the %s head", s.Name, x.Shape(), k.batch, units, s.head.Task())
 	}
-	if cg.logits, err = G.Reshape(x, tensor.Shape{k.batch}); err != nil {
+	if cg.logits, err = G.Reshape(x, tensor.Shape{k.batch * units}); err != nil {
 		return nil, err
 	}
-	if cg.loss, err = layers.BinaryCrossEntropy(cg.logits, cg.labels); err != nil {
+	head := s.head
+	if !k.training {
+		head = head.Weighted(nil) // class weights weigh the training loss only, as in Keras
+	}
+	if cg.loss, err = layers.Loss(head.Task()+"_loss", cg.logits, cg.labels, head.Loss); err != nil {
 		return nil, err
 	}
 	if cg.machine, err = layers.Compile(g, cg.loss); err != nil {
@@ -352,8 +441,8 @@ func (s *Sequential) bucket(n int) int {
 	return min(s.maxLen, (n+lengthStep-1)/lengthStep*lengthStep)
 }
 
-// Forward runs the model on b and returns the mean binary cross-entropy
-// and each row's logit. With training true it applies dropout and leaves
+// Forward runs the model on b and returns the head's loss and each row's
+// logits, row-major. With training true it applies dropout and leaves
 // each trainable parameter's gradient in its Grad. It is what train.Fit
 // and train.Evaluate call.
 func (s *Sequential) Forward(b *data.Batch, training bool) (float64, []float32, error) {
@@ -369,13 +458,16 @@ func (s *Sequential) Forward(b *data.Batch, training bool) (float64, []float32, 
 		return 0, nil, fmt.Errorf("batch of length %d, longer than max_len %d", b.Len, s.maxLen)
 	}
 	vocab := math.MaxInt // an embedding first takes ids below its row count
-	if e, ok := s.layers[0].(*layers.Embedding); ok {
+	if e, ok := s.Embedding(); ok {
 		vocab = e.Vocab()
 	}
 	length := s.bucket(b.Len)
 	cg, err := s.graph(graphKey{batch: b.Size, length: length, training: training})
 	if err != nil {
 		return 0, nil, err
+	}
+	if training {
+		s.reseed()
 	}
 	ids := cg.idsValue.Data().([]int)
 	mask := cg.maskValue.Data().([]float32)
@@ -393,7 +485,7 @@ func (s *Sequential) Forward(b *data.Batch, training bool) (float64, []float32, 
 		}
 	}
 	labels := cg.labelsValue.Data().([]float32)
-	if len(b.Labels) == b.Size {
+	if len(b.Labels) == len(labels) {
 		copy(labels, b.Labels)
 	} else {
 		clear(labels)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"math/rand"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,7 +20,7 @@ import (
 func bagOfEmbeddings(vocab, dim int, seed int64) *Sequential {
 	rng := rand.New(rand.NewSource(seed))
 	emb := layers.NewEmbedding(layers.RandomEmbedding(vocab, dim, tensor.Float32, rng), true)
-	return NewSequential("bag", 8, emb, layers.NewPooling(layers.PoolMean), layers.NewDense(dim, 1, layers.Linear, tensor.Float32, rng))
+	return NewSequential("bag", 8, nil, emb, layers.NewPooling(layers.PoolMean), layers.NewDense(dim, 1, layers.Linear, tensor.Float32, rng))
 }
 
 // toyTask labels a sequence 1 when it holds more 2s than 3s; 4 and 5 are
@@ -85,7 +87,7 @@ func TestSequentialPredictByHand(t *testing.T) {
 	}
 	for i, tt := range tests {
 		want := 1 / (1 + math.Exp(-tt.want))
-		if got := float64(probs[i]); math.Abs(got-want) > 1e-6 {
+		if got := float64(probs[i][1]); math.Abs(got-want) > 1e-6 {
 			t.Errorf("Predict(%v) = %.7f, want sigmoid(%g) = %.7f", tt.seq, got, tt.want, want)
 		}
 	}
@@ -106,7 +108,7 @@ func TestSequentialRepeatedLayers(t *testing.T) {
 	identity, double := []float32{1, 0, 0, 1}, []float32{2, 0, 0, 2}
 	zeros2, out, outBias := []float32{0, 0}, []float32{1, 1}, []float32{0}
 
-	distinct := NewSequential("distinct", 4, newEmbedding(), layers.NewPooling(layers.PoolMean), newDense(2, 2), newDense(2, 2), newDense(2, 1))
+	distinct := NewSequential("distinct", 4, nil, newEmbedding(), layers.NewPooling(layers.PoolMean), newDense(2, 2), newDense(2, 2), newDense(2, 1))
 	setWeights(t, distinct, []float32{0, 0, 0, 0, 1, 1}, identity, zeros2, double, zeros2, out, outBias)
 	var names []string
 	for _, p := range distinct.Params() {
@@ -120,7 +122,7 @@ func TestSequentialRepeatedLayers(t *testing.T) {
 	}
 
 	shared := newDense(2, 2)
-	twice := NewSequential("twice", 4, newEmbedding(), layers.NewPooling(layers.PoolMean), shared, shared, newDense(2, 1))
+	twice := NewSequential("twice", 4, nil, newEmbedding(), layers.NewPooling(layers.PoolMean), shared, shared, newDense(2, 1))
 	setWeights(t, twice, []float32{0, 0, 0, 0, 1, 1}, double, zeros2, out, outBias)
 
 	tests := []struct {
@@ -208,7 +210,7 @@ func TestSequentialLearnsToyTask(t *testing.T) {
 	}
 	right := 0
 	for i, p := range probs {
-		if (p > 0.5) == (testY[i] == 1) {
+		if (p[1] > 0.5) == (testY[i] == 1) {
 			right++
 		}
 	}
@@ -252,7 +254,7 @@ func TestSequentialValidationSplit(t *testing.T) {
 
 func TestSequentialErrors(t *testing.T) {
 	x, y := toyTask(20, 1)
-	wide := NewSequential("wide", 8,
+	wide := NewSequential("wide", 8, nil,
 		layers.NewEmbedding(layers.RandomEmbedding(6, 3, tensor.Float32, rand.New(rand.NewSource(1))), false),
 		layers.NewPooling(layers.PoolMean), layers.NewDense(3, 2, layers.Linear, tensor.Float32, rand.New(rand.NewSource(1))))
 	compiled := bagOfEmbeddings(6, 3, 1)
@@ -264,10 +266,10 @@ func TestSequentialErrors(t *testing.T) {
 		run  func() error
 		want string
 	}{
-		{"two logits a row", func() error { _, err := wide.Predict(x); return err }, "want one logit per row"},
+		{"two logits a row", func() error { _, err := wide.Predict(x); return err }, "want 1 logits per row for the binary head"},
 		{"id beyond the embedding", func() error { _, err := compiled.Predict([][]int{{2, 6}}); return err }, "token id 6 out of the vocabulary [0, 6)"},
 		{"longer than max_len", func() error { _, err := compiled.Predict([][]int{make([]int, 9)}); return err }, "longer than max_len 8"},
-		{"no layers", func() error { _, err := NewSequential("empty", 8).Predict(x); return err }, "empty: no layers"},
+		{"no layers", func() error { _, err := NewSequential("empty", 8, nil).Predict(x); return err }, "empty: no layers"},
 		{"split and data", func() error {
 			_, err := compiled.Fit(x, y, FitConfig{ValidationSplit: 0.5, ValidationX: x, ValidationY: y})
 			return err
@@ -294,6 +296,71 @@ func TestSequentialSummary(t *testing.T) {
 	for _, want := range []string{`Model: "bag"`, "embedding (Embedding)", "(None, 8, 3)", "dense (Dense)", "Total params: 22", "Trainable params: 22", "Non-trainable params: 0"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("Summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestSequentialSaveLoad saves a Sequential assembled from the layers,
+// with a repeated layer kind (dense, dense_1), a shared layer and every
+// kind a spec describes, and loads it to the same logits, to the bit.
+func TestSequentialSaveLoad(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	dt := tensor.Float32
+	fwd := layers.NewLSTM(6, 4, dt, rng, layers.ReturnSequences(true))
+	bwd := layers.NewLSTM(6, 4, dt, rng, layers.ReturnSequences(true), layers.GoBackwards())
+	hidden := layers.NewDense(8, 8, layers.Tanh, dt, rng)
+	head, _ := train.NewMultiClassHead([]string{"a", "b", "c"})
+	m := NewSequential("mine", 10, head,
+		layers.NewEmbedding(layers.RandomEmbedding(12, 6, dt, rng), true),
+		layers.NewLearnedEncoding(10, 6, dt, rng),
+		layers.NewRelativeAttention(6, 2, dt, rng),
+		layers.NewBidirectional(fwd, bwd, layers.MergeConcat),
+		layers.NewPooling(layers.PoolMax),
+		layers.NewDropout(0.2, rand.New(rand.NewSource(1))),
+		hidden, hidden,
+		layers.NewDense(8, 3, layers.Linear, dt, rng))
+	dir := filepath.Join(t.TempDir(), "ck")
+	if err := Save(dir, &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Config.Architecture != SequentialArchitecture || ck.Model.Name != "mine" || len(ck.Model.Layers()) != 9 {
+		t.Fatalf("loaded %s model %q of %d layers, want sequential mine of 9", ck.Config.Architecture, ck.Model.Name, len(ck.Model.Layers()))
+	}
+	if l := ck.Model.Layers(); l[6] != l[7] {
+		t.Error("the shared dense layer was loaded as two layers")
+	}
+	want, _ := m.Logits(goldenSeqs)
+	got, err := ck.Model.Logits(goldenSeqs)
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("logits after save and load = %v, %v; want %v", got, err, want)
+	}
+	var names []string
+	for _, p := range ck.Model.Params() {
+		names = append(names, p.Name)
+	}
+	if !slices.Contains(names, "dense_1.weight") || !slices.Contains(names, "relpos.key_embedding") {
+		t.Errorf("loaded parameter names %v lack dense_1.weight or relpos.key_embedding", names)
+	}
+}
+
+// TestSequentialSpecRefuses checks that config.json's layers are checked
+// before anything is allocated.
+func TestSequentialSpecRefuses(t *testing.T) {
+	for _, tc := range []struct{ cfg, want string }{
+		{`{"name":"x","max_len":8,"layers":[{"kind":"embedding","name":"e","vocab":5000000,"dim":4096}]}`, "over the limit"},
+		{`{"name":"x","max_len":8,"layers":[{"kind":"wormhole","name":"w"}]}`, `kind "wormhole"`},
+		{`{"name":"x","max_len":8,"layers":[{"kind":"dense","name":"d","in":4,"out":1,"activation":"softmax"}]}`, `activation "softmax"`},
+		{`{"name":"x","max_len":8,"layers":[{"kind":"dense","name":"d","same_as":0}]}`, "same_as 0"},
+		{`{"name":"x","max_len":0,"layers":[]}`, "max_len 0"},
+		{`{"name":"x","max_len":8,"layers":[],"extra":1}`, "unknown field"},
+	} {
+		_, err := Build(Spec{Architecture: SequentialArchitecture, Config: []byte(tc.cfg)}, nil, nil, 0)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Build(%s) error = %v, want one naming %q", tc.cfg, err, tc.want)
 		}
 	}
 }

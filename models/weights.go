@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"math"
 	"sort"
 	"strings"
 
@@ -23,7 +25,7 @@ const (
 
 // weightTensors returns the classifier's weights as float32 tensors under
 // their PyTorch names, with the zero bias_hh of each LSTM direction.
-func weightTensors(m *Classifier) ([]safetensors.Tensor, error) {
+func weightTensors(m *Sequential) ([]safetensors.Tensor, error) {
 	var ts []safetensors.Tensor
 	for _, p := range m.Params() {
 		t, err := denseTensor(p.Name, p.Value)
@@ -44,7 +46,7 @@ func weightTensors(m *Classifier) ([]safetensors.Tensor, error) {
 }
 
 // writeWeights writes model.safetensors.
-func writeWeights(path string, m *Classifier) error {
+func writeWeights(path string, m *Sequential) error {
 	ts, err := weightTensors(m)
 	if err != nil {
 		return err
@@ -79,49 +81,92 @@ func digest(ts []safetensors.Tensor) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// readWeights builds a classifier of configuration cfg and fills it with
-// the weights in path, refusing a missing, unexpected, misshapen or
-// non-float32 tensor.
-func readWeights(path string, cfg Config) (*Classifier, error) {
-	f, err := safetensors.ReadFile(path)
+// readWeightsFile reads and checks the model.safetensors in r, which path
+// names in errors: its layout, and the digest it records.
+func readWeightsFile(r io.Reader, path string) (*safetensors.File, error) {
+	f, err := safetensors.Read(r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := checkDigest(path, f); err != nil {
 		return nil, err
 	}
-	emb := tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
-	m, err := NewClassifier(cfg, emb, 0)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	return f, nil
+}
+
+// checkShapes refuses a file whose tensors are not exactly want, by name
+// and shape. It runs before the model is built, so that a config.json that
+// claims a larger model than the file holds costs nothing.
+func checkShapes(f *safetensors.File, path string, want []weightShape) error {
+	names := map[string]bool{}
+	for _, w := range want {
+		if _, err := f.Float32s(w.name, w.shape); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		names[w.name] = true
 	}
+	for _, name := range f.Names() {
+		if !names[name] {
+			return fmt.Errorf("%s: unexpected tensor %q for the model of config.json", path, name)
+		}
+	}
+	return nil
+}
+
+// fillWeights copies the file's tensors into the model's parameters,
+// refusing a missing, unexpected, misshapen, non-float32 or non-finite
+// tensor. PyTorch's second LSTM bias is added to the first.
+func fillWeights(f *safetensors.File, path string, m *Sequential) error {
 	seen := map[string]bool{}
-	for _, p := range m.Params() {
-		values, err := f.Float32s(p.Name, p.Value.Shape().Clone())
+	read := func(name string, shape []int) ([]float32, error) {
+		v, err := f.Float32s(name, shape)
 		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := checkFinite(path, name, v); err != nil {
 			return nil, err
 		}
-		seen[p.Name] = true
+		seen[name] = true
+		return v, nil
+	}
+	for _, p := range m.Params() {
+		v, err := read(p.Name, p.Value.Shape().Clone())
+		if err != nil {
+			return err
+		}
 		dst := p.Value.Data().([]float32)
-		copy(dst, values)
+		copy(dst, v)
 		if strings.Contains(p.Name, biasIH) {
-			name := strings.Replace(p.Name, biasIH, biasHH, 1)
-			extra, err := f.Float32s(name, p.Value.Shape().Clone())
+			extra, err := read(strings.Replace(p.Name, biasIH, biasHH, 1), p.Value.Shape().Clone())
 			if err != nil {
-				return nil, err
+				return err
 			}
-			seen[name] = true
-			for i, v := range extra {
-				dst[i] += v
+			for i, x := range extra {
+				dst[i] += x
 			}
 		}
 	}
 	for _, name := range f.Names() {
 		if !seen[name] {
-			return nil, fmt.Errorf("%s: unexpected tensor %q for a model with pos_encoding %q", path, name, cfg.PosEncoding)
+			return fmt.Errorf("%s: unexpected tensor %q for the %s model of config.json", path, name, m.Spec().Architecture)
 		}
 	}
-	return m, nil
+	return nil
+}
+
+// isBiasHH tells whether name is the second LSTM bias, which only the file
+// holds.
+func isBiasHH(name string) bool { return strings.Contains(name, biasHH) }
+
+// checkFinite refuses a NaN or an infinity among the values of the tensor
+// name: a model that holds one scores every text NaN.
+func checkFinite(path, name string, v []float32) error {
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%s: tensor %q holds %v at index %d: weights must be finite", path, name, x, i)
+		}
+	}
+	return nil
 }
 
 // denseTensor converts a float32, float64 or int tensor to a safetensors one.

@@ -21,6 +21,9 @@ func newWordScores(vocab int) *wordScores {
 
 func (m *wordScores) Params() []*layers.Param { return []*layers.Param{m.score} }
 
+// Head reads the one logit per row as a binary task.
+func (m *wordScores) Head() train.Head { h, _ := train.NewBinaryHead([]string{"neg", "pos"}); return h }
+
 func (m *wordScores) Forward(b *data.Batch, training bool) (float64, []float32, error) {
 	w, g := m.score.Value.Data().([]float32), m.score.Grad.Data().([]float32)
 	clear(g)
@@ -46,7 +49,7 @@ func ExampleFit() {
 	// Words 2 and 3 mean positive, 4 and 5 negative.
 	seqs := [][]int{{2, 3}, {4}, {2}, {5, 4}, {3, 3, 2}, {4, 5, 5}, {2, 4, 3}, {5}, {3}, {4, 2, 5}}
 	labels := []float32{1, 0, 1, 0, 1, 0, 1, 0, 1, 0}
-	trainSeqs, trainLabels, valSeqs, valLabels, err := train.ValidationSplit(seqs, labels, 0.2)
+	trainSeqs, trainLabels, valSeqs, valLabels, err := train.ValidationSplit(seqs, labels, 1, 0.2)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -66,15 +69,20 @@ func ExampleFit() {
 	}
 	last := h[len(h)-1]
 	fmt.Printf("%d epochs, val_accuracy %.2f\n", len(h), last.Val.Accuracy)
-	probs, err := train.Predict(model, [][]int{{2, 3}, {5, 5}}, 32)
+	logits, err := train.Logits(model, [][]int{{2, 3}, {5, 5}}, 32)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("P(positive) of [2 3]: %.2f, of [5 5]: %.2f\n", probs[0], probs[1])
+	p := make([]float32, 2)
+	for i, seq := range []string{"[2 3]", "[5 5]"} {
+		model.Head().Probabilities(logits[i:i+1], p)
+		fmt.Printf("P(positive) of %s: %.2f\n", seq, p[1])
+	}
 	// Output:
 	// 20 epochs, val_accuracy 1.00
-	// P(positive) of [2 3]: 0.94, of [5 5]: 0.05
+	// P(positive) of [2 3]: 0.94
+	// P(positive) of [5 5]: 0.05
 }
 
 func ExampleAdam() {
@@ -105,16 +113,21 @@ func ExampleAdam() {
 func ExampleScore() {
 	logits := []float32{2.5, 0.3, -0.4, -1.2, 0.8, -3}
 	labels := []float32{1, 0, 1, 0, 1, 0}
-	m, err := train.Score(logits, labels, 0)
+	head, err := train.NewBinaryHead([]string{"neg", "pos"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, err := train.Score(head, logits, labels, 0)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Printf("accuracy %.3f precision %.3f recall %.3f F1 %.3f AUC %.3f\n", m.Accuracy, m.Precision, m.Recall, m.F1, m.AUC)
-	fmt.Printf("%+v\n", m.Confusion)
+	fmt.Println("confusion (rows actual neg, pos; columns predicted):", m.Confusion)
 	// Output:
 	// accuracy 0.667 precision 0.667 recall 0.667 F1 0.667 AUC 0.889
-	// {TP:2 FP:1 TN:2 FN:1}
+	// confusion (rows actual neg, pos; columns predicted): [[2 1] [1 2]]
 }
 
 func ExampleProgress() {

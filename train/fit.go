@@ -55,7 +55,8 @@ type Config struct {
 }
 
 // Fit trains model on the training examples (token id sequences and their
-// 0/1 labels) for cfg.Epochs epochs, scoring the validation examples after
+// targets, model.Head().Width() a sequence, as data.LabelSet.Targets
+// gives them) for cfg.Epochs epochs, scoring the validation examples after
 // each epoch when there are any, and returns the history of the epochs it
 // finished.
 //
@@ -63,11 +64,12 @@ type Config struct {
 // stops with an error that wraps ErrNonFinite and names the epoch and step,
 // and the model keeps the weights of the last good step.
 func Fit(model Model, trainSeqs [][]int, trainLabels []float32, valSeqs [][]int, valLabels []float32, cfg Config) (History, error) {
-	if len(trainSeqs) != len(trainLabels) {
-		return nil, fmt.Errorf("fit: %d training sequences for %d labels", len(trainSeqs), len(trainLabels))
+	head := model.Head()
+	if err := checkTargets(head, "training", trainSeqs, trainLabels); err != nil {
+		return nil, fmt.Errorf("fit: %w", err)
 	}
-	if len(valSeqs) != len(valLabels) {
-		return nil, fmt.Errorf("fit: %d validation sequences for %d labels", len(valSeqs), len(valLabels))
+	if err := checkTargets(head, "validation", valSeqs, valLabels); err != nil {
+		return nil, fmt.Errorf("fit: %w", err)
 	}
 	if cfg.Epochs < 0 || cfg.InitialEpoch < 0 || cfg.BatchSize < 0 || cfg.Patience < 0 {
 		return nil, fmt.Errorf("fit: epochs %d, initial epoch %d, batch size %d, patience %d: want none negative",
@@ -78,16 +80,6 @@ func Fit(model Model, trainSeqs [][]int, trainLabels []float32, valSeqs [][]int,
 	}
 	if cfg.Patience > 0 && len(valSeqs) == 0 {
 		return nil, errors.New("fit: early stopping needs validation data")
-	}
-	for _, set := range []struct {
-		name   string
-		labels []float32
-	}{{"training", trainLabels}, {"validation", valLabels}} {
-		for i, y := range set.labels {
-			if y != 0 && y != 1 {
-				return nil, fmt.Errorf("fit: %s label %d is %v, want 0 or 1", set.name, i, y)
-			}
-		}
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 32
@@ -153,15 +145,18 @@ func fitEpoch(model Model, trainSeqs [][]int, trainLabels []float32, valSeqs [][
 	if cfg.Shuffle {
 		rng = rand.New(rand.NewSource(epochSeed(cfg.Seed, epoch)))
 	}
-	batches := data.Batches(trainSeqs, trainLabels, cfg.BatchSize, rng)
+	head := model.Head()
+	batches := data.Batches(trainSeqs, trainLabels, head.Width(), cfg.BatchSize, rng)
 	if cfg.Progress != nil {
+		cfg.Progress.Metric = MainMetricName(head.Task())
 		cfg.Progress.BeginEpoch(epoch, last, len(batches))
 	}
 	e := Epoch{Epoch: epoch}
 	var lossSum float64
-	var correct, seen int
-	logits := make([]float32, 0, len(trainSeqs))
-	labels := make([]float32, 0, len(trainSeqs))
+	var seen int
+	tally := NewTally(head)
+	logits := make([]float32, 0, len(trainSeqs)*head.Units())
+	labels := make([]float32, 0, len(trainLabels))
 	for i := range batches {
 		b := &batches[i]
 		at := fmt.Sprintf("epoch %d step %d/%d", epoch, i+1, len(batches))
@@ -172,8 +167,8 @@ func fitEpoch(model Model, trainSeqs [][]int, trainLabels []float32, valSeqs [][
 		if err != nil {
 			return e, fmt.Errorf("%s: %w", at, err)
 		}
-		if len(z) != b.Size {
-			return e, fmt.Errorf("%s: model gave %d logits for %d rows", at, len(z), b.Size)
+		if len(z) != b.Size*head.Units() {
+			return e, fmt.Errorf("%s: model gave %d logits for %d rows of %d", at, len(z), b.Size, head.Units())
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return e, fmt.Errorf("%s: loss is %v: %w; the weights are those of the last good step", at, loss, ErrNonFinite)
@@ -184,19 +179,17 @@ func fitEpoch(model Model, trainSeqs [][]int, trainLabels []float32, valSeqs [][
 		e.Steps++
 		lossSum += loss * float64(b.Size)
 		seen += b.Size
-		for r, zr := range z {
-			if (zr > 0) == (b.Labels[r] == 1) {
-				correct++
-			}
+		if err := tally.Add(head, z, b.Labels); err != nil {
+			return e, fmt.Errorf("%s: %w", at, err)
 		}
 		logits = append(logits, z...)
 		labels = append(labels, b.Labels...)
 		if cfg.Progress != nil {
-			cfg.Progress.Update(i+1, lossSum/float64(seen), float64(correct)/float64(seen))
+			cfg.Progress.Update(i+1, lossSum/float64(seen), tally.Metrics(0).Main())
 		}
 	}
 	var err error
-	if e.Train, err = Score(logits, labels, lossSum/float64(seen)); err != nil {
+	if e.Train, err = Score(head, logits, labels, lossSum/float64(seen)); err != nil {
 		return e, fmt.Errorf("epoch %d: %w", epoch, err)
 	}
 	if len(valSeqs) > 0 {
@@ -255,10 +248,13 @@ func (s *snapshot) restore(opt *Adam) error {
 
 // Evaluate scores model on the examples, in batches of batchSize (default
 // 32) cut from the examples sorted by length so that little of them is
-// padding. The loss is the mean over the examples.
+// padding. The loss is the mean over the examples of what the model's
+// Forward gives when not training (for a Sequential, the head's loss
+// without class weights, as Keras's evaluate).
 func Evaluate(model Model, seqs [][]int, labels []float32, batchSize int) (Metrics, error) {
-	if len(seqs) != len(labels) {
-		return Metrics{}, fmt.Errorf("evaluate: %d sequences for %d labels", len(seqs), len(labels))
+	head := model.Head()
+	if err := checkTargets(head, "evaluation", seqs, labels); err != nil {
+		return Metrics{}, fmt.Errorf("evaluate: %w", err)
 	}
 	if len(seqs) == 0 {
 		return Metrics{}, errors.New("evaluate: no examples")
@@ -267,53 +263,75 @@ func Evaluate(model Model, seqs [][]int, labels []float32, batchSize int) (Metri
 	if err != nil {
 		return Metrics{}, fmt.Errorf("evaluate: %w", err)
 	}
-	return Score(logits, labels, loss)
+	return Score(head, logits, labels, loss)
 }
 
-// Predict returns the probability of the positive class for each sequence,
-// in the order of seqs, running the model in batches of batchSize (default
-// 32) sorted by length.
-func Predict(model Model, seqs [][]int, batchSize int) ([]float32, error) {
-	logits, _, err := forwardAll(model, seqs, make([]float32, len(seqs)), batchSize)
-	if err != nil {
-		return nil, fmt.Errorf("predict: %w", err)
-	}
-	probs := make([]float32, len(logits))
-	for i, z := range logits {
-		probs[i] = float32(1 / (1 + math.Exp(-float64(z))))
-	}
-	return probs, nil
+// Logits runs model (not training) over every sequence, in batches of
+// batchSize (default 32) sorted by length, and returns the logits in the
+// order of seqs, Head().Units() a sequence.
+func Logits(model Model, seqs [][]int, batchSize int) ([]float32, error) {
+	logits, _, err := forwardAll(model, seqs, nil, batchSize)
+	return logits, err
 }
 
 // forwardAll runs model (not training) over every sequence and returns the
-// logits in the order of seqs and the loss averaged over the examples.
+// logits in the order of seqs and the loss averaged over the examples: the
+// mean of the batches' losses, weighted by their sizes.
 func forwardAll(model Model, seqs [][]int, labels []float32, batchSize int) ([]float32, float64, error) {
 	if batchSize <= 0 {
 		batchSize = 32
 	}
-	logits := make([]float32, len(seqs))
+	h := model.Head()
+	u := h.Units()
+	logits := make([]float32, len(seqs)*u)
 	var lossSum float64
-	for _, b := range data.LengthBatches(seqs, labels, batchSize) {
+	for _, b := range data.LengthBatches(seqs, labels, h.Width(), batchSize) {
 		loss, z, err := model.Forward(&b, false)
 		if err != nil {
 			return nil, 0, err
 		}
-		if len(z) != b.Size {
-			return nil, 0, fmt.Errorf("model gave %d logits for %d rows", len(z), b.Size)
+		if len(z) != b.Size*u {
+			return nil, 0, fmt.Errorf("model gave %d logits for %d rows of %d", len(z), b.Size, u)
 		}
 		lossSum += loss * float64(b.Size)
 		for r, i := range b.Index {
-			logits[i] = z[r]
+			copy(logits[i*u:(i+1)*u], z[r*u:(r+1)*u])
 		}
 	}
 	return logits, lossSum / float64(max(len(seqs), 1)), nil
 }
 
+// checkTargets checks that each sequence has the head's number of target
+// values, each a label index or a 0/1, so that a bad target is an error
+// before training rather than a wrong loss.
+func checkTargets(h Head, set string, seqs [][]int, targets []float32) error {
+	w, k := h.Width(), len(h.Labels())
+	if len(targets) != len(seqs)*w {
+		return fmt.Errorf("%d %s sequences for %d targets, want %d a sequence", len(seqs), set, len(targets), w)
+	}
+	for i, y := range targets {
+		ok := y == 0 || y == 1
+		if w == 1 {
+			ok = y >= 0 && y < float32(k) && y == float32(int(y))
+		}
+		if !ok && w == 1 {
+			return fmt.Errorf("%s example %d: target %v is not a label index below %d", set, i, y, k)
+		}
+		if !ok {
+			return fmt.Errorf("%s example %d: target %d is %v, want 0 or 1", set, i/w, i%w, y)
+		}
+	}
+	return nil
+}
+
 // ValidationSplit splits examples as Keras's validation_split, at
-// data.SplitPoint: the last fraction of them are the validation examples. The slices share the inputs' arrays.
-func ValidationSplit(seqs [][]int, labels []float32, fraction float64) (trainSeqs [][]int, trainLabels []float32, valSeqs [][]int, valLabels []float32, err error) {
-	if len(seqs) != len(labels) {
-		return nil, nil, nil, nil, fmt.Errorf("validation split: %d sequences for %d labels", len(seqs), len(labels))
+// data.SplitPoint: the last fraction of them are the validation examples.
+// labels holds width targets a sequence. The slices share the inputs'
+// arrays.
+func ValidationSplit(seqs [][]int, labels []float32, width int, fraction float64) (trainSeqs [][]int, trainLabels []float32, valSeqs [][]int, valLabels []float32, err error) {
+	width = max(width, 1)
+	if len(seqs)*width != len(labels) {
+		return nil, nil, nil, nil, fmt.Errorf("validation split: %d sequences for %d targets, want %d a sequence", len(seqs), len(labels), width)
 	}
 	if !(fraction >= 0 && fraction < 1) {
 		return nil, nil, nil, nil, fmt.Errorf("validation split %v, want a fraction in [0, 1)", fraction)
@@ -322,5 +340,5 @@ func ValidationSplit(seqs [][]int, labels []float32, fraction float64) (trainSeq
 	if fraction > 0 && (at == 0 || at == len(seqs)) {
 		return nil, nil, nil, nil, fmt.Errorf("validation split %v of %d examples leaves one side empty", fraction, len(seqs))
 	}
-	return seqs[:at], labels[:at], seqs[at:], labels[at:], nil
+	return seqs[:at], labels[:at*width], seqs[at:], labels[at*width:], nil
 }

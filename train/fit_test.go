@@ -16,7 +16,7 @@ import (
 
 func TestFitLearns(t *testing.T) {
 	seqs, labels := toyData(1000, 1)
-	trainSeqs, trainLabels, valSeqs, valLabels, err := ValidationSplit(seqs, labels, 0.2)
+	trainSeqs, trainLabels, valSeqs, valLabels, err := ValidationSplit(seqs, labels, 1, 0.2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +451,7 @@ func TestFitProgress(t *testing.T) {
 	}
 }
 
-func TestEvaluateAndPredict(t *testing.T) {
+func TestEvaluateAndLogits(t *testing.T) {
 	seqs, labels := toyData(103, 10)
 	m := newToyModel(20)
 	w := m.w.Value.Data().([]float32)
@@ -459,9 +459,13 @@ func TestEvaluateAndPredict(t *testing.T) {
 		w[i] = float32(i%7)/3 - 1
 	}
 	m.b.Value.Data().([]float32)[0] = 0.25
-	probs, err := Predict(m, seqs, 10)
+	got1, err := Logits(m, seqs, 10)
 	if err != nil {
 		t.Fatal(err)
+	}
+	probs := make([]float32, len(got1))
+	for i, z := range got1 {
+		probs[i] = float32(sigmoid(float64(z)))
 	}
 	logits := make([]float32, len(seqs))
 	var loss float64
@@ -470,7 +474,7 @@ func TestEvaluateAndPredict(t *testing.T) {
 		logits[i] = float32(z)
 		want := 1 / (1 + math.Exp(-z))
 		if math.Abs(float64(probs[i])-want) > 1e-6 {
-			t.Errorf("Predict row %d = %v, want %v", i, probs[i], want)
+			t.Errorf("Logits row %d: probability %v, want %v", i, probs[i], want)
 		}
 		y := float64(labels[i])
 		loss += -y*math.Log(want) - (1-y)*math.Log(1-want)
@@ -479,18 +483,18 @@ func TestEvaluateAndPredict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := Score(logits, labels, loss/float64(len(seqs)))
+	want, err := Score(binary01, logits, labels, loss/float64(len(seqs)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.Abs(got.Loss-want.Loss) > 1e-6 || got.Confusion != want.Confusion || math.Abs(got.AUC-want.AUC) > 1e-12 {
+	if math.Abs(got.Loss-want.Loss) > 1e-6 || !reflect.DeepEqual(got.Confusion, want.Confusion) || math.Abs(got.AUC-want.AUC) > 1e-12 {
 		t.Errorf("Evaluate = %+v, want %+v", got, want)
 	}
 	if _, err := Evaluate(m, nil, nil, 10); err == nil {
 		t.Error("Evaluate of no examples succeeded, want an error")
 	}
-	if p, err := Predict(m, nil, 10); err != nil || len(p) != 0 {
-		t.Errorf("Predict(nil) = %v, %v; want [], nil", p, err)
+	if p, err := Logits(m, nil, 10); err != nil || len(p) != 0 {
+		t.Errorf("Logits(nil) = %v, %v; want [], nil", p, err)
 	}
 }
 
@@ -507,7 +511,7 @@ func TestValidationSplit(t *testing.T) {
 		{0, 0}, {0.1, 1}, {0.25, 3}, {0.5, 5}, {0.95, 10},
 	}
 	for _, tc := range tests {
-		tr, _, val, _, err := ValidationSplit(seqs, labels, tc.fraction)
+		tr, _, val, _, err := ValidationSplit(seqs, labels, 1, tc.fraction)
 		if tc.fraction == 0.95 {
 			if err == nil {
 				t.Errorf("ValidationSplit(0.95) of 10 succeeded, want an error (no training examples)")
@@ -522,7 +526,7 @@ func TestValidationSplit(t *testing.T) {
 		}
 	}
 	for _, f := range []float64{-0.1, 1, math.NaN()} {
-		if _, _, _, _, err := ValidationSplit(seqs, labels, f); err == nil {
+		if _, _, _, _, err := ValidationSplit(seqs, labels, 1, f); err == nil {
 			t.Errorf("ValidationSplit(%v) succeeded, want an error", f)
 		}
 	}

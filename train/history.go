@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 
+	"github.com/classify/classify/data"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -68,6 +70,10 @@ type epochJSON struct {
 	ValRecall    *float64 `json:"val_recall,omitempty"`
 	ValF1        *float64 `json:"val_f1,omitempty"`
 	ValAUC       *float64 `json:"val_auc,omitempty"`
+	MacroF1      *float64 `json:"macro_f1,omitempty"`
+	ValMacroF1   *float64 `json:"val_macro_f1,omitempty"`
+	MicroF1      *float64 `json:"micro_f1,omitempty"`
+	ValMicroF1   *float64 `json:"val_micro_f1,omitempty"`
 	N            int      `json:"n"`
 	ValN         *int     `json:"val_n,omitempty"`
 	Steps        int      `json:"steps"`
@@ -81,15 +87,30 @@ func (e Epoch) MarshalJSON() ([]byte, error) {
 		Recall: e.Train.Recall, F1: e.Train.F1, AUC: finiteOrNil(e.Train.AUC), N: e.Train.N,
 		Steps: e.Steps, Seconds: e.Seconds,
 	}
+	multi := e.Train.Task == data.MultiLabel
+	many := multi || e.Train.Task == data.MultiClass // the F1 of no one class sums them up
+	if many {
+		j.MacroF1 = &e.Train.MacroF1
+	}
+	if multi {
+		j.MicroF1 = &e.Train.MicroF1
+	}
 	if v := e.Val; v != nil {
 		j.ValLoss, j.ValAccuracy, j.ValPrecision = &v.Loss, &v.Accuracy, &v.Precision
 		j.ValRecall, j.ValF1, j.ValAUC, j.ValN = &v.Recall, &v.F1, finiteOrNil(v.AUC), &v.N
+		if many {
+			j.ValMacroF1 = &v.MacroF1
+		}
+		if multi {
+			j.ValMicroF1 = &v.MicroF1
+		}
 	}
 	return json.Marshal(j)
 }
 
 // UnmarshalJSON reads what MarshalJSON writes. An epoch without val_loss
-// has no validation metrics. The confusion counts are not stored.
+// has no validation metrics; one with micro_f1 is of a multi-label task.
+// The confusion counts are not stored.
 func (e *Epoch) UnmarshalJSON(b []byte) error {
 	var j epochJSON
 	if err := json.Unmarshal(b, &j); err != nil {
@@ -100,12 +121,19 @@ func (e *Epoch) UnmarshalJSON(b []byte) error {
 		Train: Metrics{N: j.N, Loss: j.Loss, Accuracy: j.Accuracy, Precision: j.Precision,
 			Recall: j.Recall, F1: j.F1, AUC: orNaN(j.AUC)},
 	}
+	if j.MacroF1 != nil {
+		e.Train.MacroF1 = *j.MacroF1
+	}
+	if j.MicroF1 != nil {
+		e.Train.Task, e.Train.MicroF1 = data.MultiLabel, *j.MicroF1
+	}
 	if j.ValLoss != nil {
-		v := &Metrics{Loss: *j.ValLoss, AUC: orNaN(j.ValAUC)}
+		v := &Metrics{Task: e.Train.Task, Loss: *j.ValLoss, AUC: orNaN(j.ValAUC)}
 		for _, f := range []struct {
 			dst *float64
 			src *float64
-		}{{&v.Accuracy, j.ValAccuracy}, {&v.Precision, j.ValPrecision}, {&v.Recall, j.ValRecall}, {&v.F1, j.ValF1}} {
+		}{{&v.Accuracy, j.ValAccuracy}, {&v.Precision, j.ValPrecision}, {&v.Recall, j.ValRecall}, {&v.F1, j.ValF1},
+			{&v.MacroF1, j.ValMacroF1}, {&v.MicroF1, j.ValMicroF1}} {
 			if f.src != nil {
 				*f.dst = *f.src
 			}
@@ -197,7 +225,9 @@ func (h History) PlotPNG(path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	acc, err := h.panel("Accuracy", "accuracy", func(m Metrics) float64 { return m.Accuracy })
+	name := h[0].Train.MainName()
+	title := map[string]string{"accuracy": "Accuracy", "micro_f1": "Micro F1"}[name]
+	acc, err := h.panel(title, name, func(m Metrics) float64 { return m.Main() })
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -57,7 +57,7 @@ func TestFitPolarity(t *testing.T) {
 	vocab := map[string]int{}
 	seqs, labels := readPolarity(t, "rt-polarity/train.tsv", vocab)
 	testSeqs, testLabels := readPolarity(t, "rt-polarity/test.tsv", vocab)
-	trainSeqs, trainLabels, valSeqs, valLabels, err := ValidationSplit(seqs, labels, 0.1)
+	trainSeqs, trainLabels, valSeqs, valLabels, err := ValidationSplit(seqs, labels, 1, 0.1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,8 @@ func newToyModel(vocab int) *toyModel {
 
 func (m *toyModel) Params() []*layers.Param { return []*layers.Param{m.w, m.b} }
 
+func (m *toyModel) Head() Head { return binary01 }
+
 // logit is the model's score of one sequence, computed row by row without
 // batches: the reference that Predict and Evaluate are checked against.
 func (m *toyModel) logit(seq []int) float64 {

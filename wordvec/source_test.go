@@ -70,7 +70,7 @@ func TestSourceDatasetForms(t *testing.T) {
 		want []string
 	}{
 		{filepath.Join(dir, "d.tsv"), []string{"fine film .", "dull"}},
-		{filepath.Join(dir, "classes"), []string{"loved it", "hated it"}},
+		{filepath.Join(dir, "classes"), []string{"hated it", "loved it"}}, // classes in byte order
 	}
 	for _, tt := range tests {
 		s, err := OpenSource(tt.path, dataLoadOptions)
@@ -85,7 +85,7 @@ func TestSourceDatasetForms(t *testing.T) {
 
 func TestSourceErrorsNamePath(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "bad.tsv"), []byte("1\tok\nmaybe\ttext\n"))
+	writeFile(t, filepath.Join(dir, "bad.tsv"), []byte("1\tok\n\ttext\n"))
 	os.Mkdir(filepath.Join(dir, "empty"), 0o755)
 	for _, tt := range []struct{ path, want string }{
 		{filepath.Join(dir, "missing.txt"), "missing.txt"},

@@ -39,6 +39,7 @@ var benchCommand = command{
 			}
 			cfg := models.DefaultConfig()
 			cfg.VocabSize, cfg.Dim, cfg.MaxLen, cfg.Hidden, cfg.Pool, cfg.PosEncoding = *vocab, *dim, *seqLen, *hidden, *pool, *pos
+			cfg.Dropout = 0 // the step of torch_reference.py step, which has none
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -47,7 +48,7 @@ var benchCommand = command{
 			for i := range emb {
 				emb[i] = rng.Float32()
 			}
-			m, err := models.NewClassifier(cfg, tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.WithBacking(emb)), *seed)
+			m, err := models.NewClassifier(cfg, nil, tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.WithBacking(emb)), *seed)
 			if err != nil {
 				return err
 			}
@@ -55,7 +56,7 @@ var benchCommand = command{
 				return err
 			}
 			b := &data.Batch{Size: *batch, Len: *seqLen, IDs: make([]int, *batch**seqLen),
-				Lengths: make([]int, *batch), Labels: make([]float32, *batch), Index: make([]int, *batch)}
+				Lengths: make([]int, *batch), Labels: make([]float32, *batch), Width: 1, Index: make([]int, *batch)}
 			for i := range b.IDs {
 				b.IDs[i] = 2 + rng.Intn(cfg.VocabSize-2)
 			}

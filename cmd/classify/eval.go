@@ -37,12 +37,12 @@ var evalCommand = command{
 			if err != nil {
 				return err
 			}
-			examples, err := dataStore(e).Load(*path, data.LoadOptions{TextColumn: *textCol, LabelColumn: *labelCol})
+			opts := data.LoadOptions{TextColumn: *textCol, LabelColumn: *labelCol, MultiLabel: ck.Config.Task == data.MultiLabel}
+			examples, err := dataStore(e).Load(*path, opts)
 			if err != nil {
 				return err
 			}
-			seqs := ck.Tokenizer.EncodeAll(data.Texts(examples), ck.Model.Config.MaxLen)
-			m, err := ck.Model.Evaluate(seqs, data.Labels(examples), *batch)
+			m, err := ck.Evaluate(examples, *path, *batch)
 			if err != nil {
 				return err
 			}
@@ -60,15 +60,83 @@ var evalCommand = command{
 	},
 }
 
-// printMetrics writes the scores and the confusion matrix for people.
+// printMetrics writes the scores for people: the task's summary scores,
+// a per-label report laid out as scikit-learn's classification_report,
+// and the confusion matrix with the labels' names.
 func printMetrics(w io.Writer, m train.Metrics) {
-	auc := "n/a (one class only)"
-	if !math.IsNaN(m.AUC) {
-		auc = fmt.Sprintf("%.4f", m.AUC)
-	}
 	fmt.Fprintf(w, "%d examples\n", m.N)
-	fmt.Fprintf(w, "  loss       %.4f\n  accuracy   %.4f\n  precision  %.4f\n  recall     %.4f\n  f1         %.4f\n  auc        %s\n",
-		m.Loss, m.Accuracy, m.Precision, m.Recall, m.F1, auc)
-	c := m.Confusion
-	fmt.Fprintf(w, "  confusion      predicted 0  predicted 1\n    actual 0  %11d  %11d\n    actual 1  %11d  %11d\n", c.TN, c.FP, c.FN, c.TP)
+	fmt.Fprintf(w, "  loss       %.4f\n  accuracy   %.4f\n", m.Loss, m.Accuracy)
+	switch m.Task {
+	case data.Binary:
+		auc := "n/a (one class only)"
+		if !math.IsNaN(m.AUC) {
+			auc = fmt.Sprintf("%.4f", m.AUC)
+		}
+		fmt.Fprintf(w, "  precision  %.4f\n  recall     %.4f\n  f1         %.4f\n  auc        %s\n", m.Precision, m.Recall, m.F1, auc)
+	case data.MultiClass:
+		fmt.Fprintf(w, "  macro f1   %.4f\n  weighted f1 %.4f\n", m.MacroF1, m.WeightedF1)
+	case data.MultiLabel:
+		fmt.Fprintf(w, "  micro f1   %.4f\n  macro f1   %.4f\n  subset accuracy %.4f\n  hamming loss %.4f\n", m.MicroF1, m.MacroF1, m.Accuracy, m.HammingLoss)
+	}
+	fmt.Fprintln(w)
+	printReport(w, m)
+	fmt.Fprintln(w)
+	printConfusion(w, m)
+}
+
+// printReport writes scikit-learn's classification_report: a row per label
+// (precision, recall, f1-score, support), then the averages.
+func printReport(w io.Writer, m train.Metrics) {
+	width := len("weighted avg")
+	for _, l := range m.Labels {
+		width = max(width, len(l))
+	}
+	fmt.Fprintf(w, "%*s %9s %9s %9s %9s\n", width, "", "precision", "recall", "f1-score", "support")
+	support := 0
+	for i, s := range m.PerClass {
+		fmt.Fprintf(w, "%*s %9.4f %9.4f %9.4f %9d\n", width, m.Labels[i], s.Precision, s.Recall, s.F1, s.Support)
+		support += s.Support
+	}
+	fmt.Fprintln(w)
+	if m.Task == data.MultiLabel {
+		fmt.Fprintf(w, "%*s %9.4f %9.4f %9.4f %9d\n", width, "micro avg", m.MicroPrecision, m.MicroRecall, m.MicroF1, support)
+	} else {
+		fmt.Fprintf(w, "%*s %9s %9s %9.4f %9d\n", width, "accuracy", "", "", m.Accuracy, m.N)
+	}
+	fmt.Fprintf(w, "%*s %9.4f %9.4f %9.4f %9d\n", width, "macro avg", m.MacroPrecision, m.MacroRecall, m.MacroF1, support)
+	if m.Task != data.MultiLabel {
+		fmt.Fprintf(w, "%*s %9.4f %9.4f %9.4f %9d\n", width, "weighted avg", m.WeightedPrecision, m.WeightedRecall, m.WeightedF1, support)
+	}
+}
+
+// printConfusion writes the confusion matrix, rows the actual labels and
+// columns the predicted ones; for multi-label, each label's 2 x 2 counts.
+func printConfusion(w io.Writer, m train.Metrics) {
+	width := len("actual")
+	for _, l := range m.Labels {
+		width = max(width, len(l))
+	}
+	if m.Task == data.MultiLabel {
+		fmt.Fprintf(w, "confusion per label\n%*s %8s %8s %8s %8s\n", width, "", "tn", "fp", "fn", "tp")
+		for i, c := range m.Confusion {
+			fmt.Fprintf(w, "%*s %8d %8d %8d %8d\n", width, m.Labels[i], c[0], c[1], c[2], c[3])
+		}
+		return
+	}
+	cell := 9
+	for _, l := range m.Labels {
+		cell = max(cell, len(l)+1)
+	}
+	fmt.Fprintf(w, "confusion (rows actual, columns predicted)\n%*s", width, "")
+	for _, l := range m.Labels {
+		fmt.Fprintf(w, " %*s", cell, l)
+	}
+	fmt.Fprintln(w)
+	for i, row := range m.Confusion {
+		fmt.Fprintf(w, "%*s", width, m.Labels[i])
+		for _, c := range row {
+			fmt.Fprintf(w, " %*d", cell, c)
+		}
+		fmt.Fprintln(w)
+	}
 }

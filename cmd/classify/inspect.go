@@ -20,6 +20,7 @@ var inspectCommand = command{
 		vectors := fs.String("vectors", "", "word vectors `file` (GloVe or word2vec text, .bin, .gz) or name (glove.6B.100d) whose coverage to measure")
 		textCol := fs.String("text-column", "text", "CSV column (JSON lines field) of the text")
 		labelCol := fs.String("label-column", "label", "CSV column (JSON lines field) of the label")
+		multi := fs.Bool("multi-label", false, "label fields are comma-separated label sets")
 		return func(e *env, args []string) error {
 			if *dataPath == "" {
 				return usagef("--data is required")
@@ -29,7 +30,7 @@ var inspectCommand = command{
 			}
 			store := data.DefaultStore()
 			store.Progress = e.stderr
-			ex, err := store.Load(*dataPath, data.LoadOptions{TextColumn: *textCol, LabelColumn: *labelCol})
+			ex, err := store.Load(*dataPath, data.LoadOptions{TextColumn: *textCol, LabelColumn: *labelCol, MultiLabel: *multi})
 			if err != nil {
 				return err
 			}
@@ -48,12 +49,14 @@ var inspectCommand = command{
 // percentiles, the vocabulary size and, with vec, the vectors' coverage.
 func writeInspection(w io.Writer, name string, ex []data.Example, vecName string, vec *data.Vectors) error {
 	out := bufio.NewWriter(w)
-	var perLabel [2]int
+	perLabel := map[string]int{}
 	lengths := make([]int, len(ex))
 	distinct := make(map[string]struct{})
 	tokens := 0
 	for i, e := range ex {
-		perLabel[e.Label]++
+		for _, l := range e.Labels {
+			perLabel[l]++
+		}
 		words := data.Words(e.Text)
 		lengths[i] = len(words)
 		tokens += len(words)
@@ -64,12 +67,17 @@ func writeInspection(w io.Writer, name string, ex []data.Example, vecName string
 	sort.Ints(lengths)
 	n := len(ex)
 	fmt.Fprintf(out, "%-12s %s: %d examples\n", "data", name, n)
-	for l, label := range []string{"0 (negative)", "1 (positive)"} {
-		head := ""
-		if l == 0 {
-			head = "labels"
+	if labels, err := data.NewLabelSet(ex, false); err == nil {
+		fmt.Fprintf(out, "%-12s %s, %d labels\n", "task", labels.Task, labels.Len())
+		for l, label := range labels.Names {
+			head := ""
+			if l == 0 {
+				head = "labels"
+			}
+			fmt.Fprintf(out, "%-12s %-13s %7d  %5.1f%%\n", head, label, perLabel[label], 100*float64(perLabel[label])/float64(n))
 		}
-		fmt.Fprintf(out, "%-12s %-13s %7d  %5.1f%%\n", head, label, perLabel[l], 100*float64(perLabel[l])/float64(n))
+	} else {
+		fmt.Fprintf(out, "%-12s %v\n", "labels", err)
 	}
 	fmt.Fprintf(out, "%-12s min %d, p50 %d, p90 %d, p99 %d, max %d tokens\n", "length",
 		lengths[0], percentile(lengths, 50), percentile(lengths, 90), percentile(lengths, 99), lengths[n-1])

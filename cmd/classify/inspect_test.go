@@ -49,9 +49,9 @@ func TestInspectForms(t *testing.T) {
 	cw := csv.NewWriter(&csvb)
 	cw.Write([]string{"review", "sentiment"})
 	for i, e := range ex {
-		label := map[int]string{0: "neg", 1: "pos"}[e.Label]
+		label := map[string]string{"0": "neg", "1": "pos"}[e.Labels[0]]
 		cw.Write([]string{e.Text, label})
-		b, _ := json.Marshal(map[string]any{"text": e.Text, "label": e.Label})
+		b, _ := json.Marshal(map[string]any{"text": e.Text, "label": label})
 		jsonl.Write(append(b, '\n'))
 		writeTemp(t, dir, fmt.Sprintf("folder/%s/%05d.txt", label, i), []byte(e.Text))
 	}
@@ -61,8 +61,8 @@ func TestInspectForms(t *testing.T) {
 
 	want := []string{
 		": 10662 examples\n",
-		"0 (negative)     5331   50.0%",
-		"1 (positive)     5331   50.0%",
+		"binary, 2 labels",
+		"     5331   50.0%\n", // each label, named 0/1 in the TSV, neg/pos elsewhere
 		"min 1, p50 22, p90 37, p99 48, max 68 tokens",
 		"18396 distinct words in 244207 tokens",
 	}
@@ -130,7 +130,7 @@ func TestInspectBadInput(t *testing.T) {
 		asVectors     bool
 		want          string
 	}{
-		{"label.tsv", "1\tgood\nmaybe\tbad label\n", false, "label.tsv:2: label \"maybe\""},
+		{"label.tsv", "1\tgood\n \tno label\n", false, "label.tsv:2: empty label"},
 		{"tab.tsv", "1\tgood\n0 no tab\n", false, "tab.tsv:2: no tab"},
 		{"empty.tsv", "", false, "empty.tsv:1: no examples"},
 		{"short.txt", "the 1 2 3\nof 1 2\n", true, "short.txt:2: row of \"of\" has 2 values, want 3"},

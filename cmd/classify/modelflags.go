@@ -11,7 +11,7 @@ import (
 // modelFlags are the flags that shape the model, shared by train and summary.
 type modelFlags struct {
 	vocabSize, maxLen, hidden, dim, maxRelative int
-	posEncoding, pool                           string
+	model, posEncoding, pool                    string
 	dropout                                     float64
 	freezeEmbeddings                            bool
 }
@@ -21,6 +21,7 @@ type modelFlags struct {
 func addModelFlags(fs *flag.FlagSet) *modelFlags {
 	d := models.DefaultConfig()
 	m := &modelFlags{}
+	fs.StringVar(&m.model, "model", models.BiLSTMArchitecture, "the model: bilstm (the reference BiLSTM)")
 	fs.IntVar(&m.vocabSize, "vocab-size", d.VocabSize, "number of token ids, [PAD] and [UNK] included")
 	fs.IntVar(&m.maxLen, "max-len", d.MaxLen, "keep the first `N` tokens of each text")
 	fs.IntVar(&m.hidden, "hidden", d.Hidden, "units of each LSTM direction")
@@ -33,7 +34,21 @@ func addModelFlags(fs *flag.FlagSet) *modelFlags {
 	return m
 }
 
-// config returns the model configuration for embeddings of width dim.
+// spec returns the model's architecture and configuration for embeddings
+// of width dim.
+func (m *modelFlags) spec(dim int) (models.Spec, error) {
+	switch m.model {
+	case models.BiLSTMArchitecture:
+		cfg, err := m.config(dim)
+		if err != nil {
+			return models.Spec{}, err
+		}
+		return models.NewSpec(m.model, cfg)
+	}
+	return models.Spec{}, usagef("--model %q: want %s", m.model, models.BiLSTMArchitecture)
+}
+
+// config returns the BiLSTM's configuration for embeddings of width dim.
 func (m *modelFlags) config(dim int) (models.Config, error) {
 	cfg := models.Config{VocabSize: m.vocabSize, Dim: dim, MaxLen: m.maxLen, Hidden: m.hidden,
 		PosEncoding: m.posEncoding, MaxRelative: m.maxRelative, Pool: m.pool, Dropout: m.dropout,

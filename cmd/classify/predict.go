@@ -2,24 +2,30 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/classify/classify/data"
 	"github.com/classify/classify/models"
 )
 
 var predictCommand = command{
 	summary: "predict the label of texts with a trained checkpoint",
-	usage:   "--checkpoint DIR [--json] [TEXT ...]",
+	usage:   "--checkpoint DIR [--json] [--top-k K] [--threshold P] [TEXT ...]",
 	example: `classify predict --checkpoint checkpoints/rt "a gorgeous, witty film" "dull and predictable"`,
 	setup: func(fs *flag.FlagSet) func(e *env, args []string) error {
 		ckpt := fs.String("checkpoint", "", "checkpoint `folder` written by classify train (required)")
-		asJSON := fs.Bool("json", false, "print one JSON object per line instead of label<TAB>probability<TAB>text")
+		asJSON := fs.Bool("json", false, "print one JSON object per line instead of label<TAB>score<TAB>text")
 		batch := fs.Int("batch-size", 64, "texts read from stdin are scored in groups of this many")
+		topK := fs.Int("top-k", 0, "with --json, list the `K` most probable labels in scores; 0 lists all")
+		threshold := fs.Float64("threshold", 0, "multi-label: predict the labels of at least this probability; 0 keeps the checkpoint's (0.5)")
+		maxLine := fs.Int("max-line-bytes", data.DefaultMaxLineBytes, "refuse a line of stdin longer than this many bytes")
 		return func(e *env, args []string) error {
 			if *ckpt == "" {
 				return usagef("--checkpoint is required")
@@ -27,9 +33,23 @@ var predictCommand = command{
 			if *batch < 1 {
 				return usagef("--batch-size %d: want at least 1", *batch)
 			}
+			if *topK < 0 {
+				return usagef("--top-k %d: want 0 or more", *topK)
+			}
+			if *threshold != 0 && !(*threshold > 0 && *threshold < 1) {
+				return usagef("--threshold %g: want a probability between 0 and 1", *threshold)
+			}
+			if *maxLine < 1 {
+				return usagef("--max-line-bytes %d: want at least 1", *maxLine)
+			}
 			p, err := models.LoadPredictor(*ckpt)
 			if err != nil {
 				return err
+			}
+			if *threshold != 0 {
+				if err := p.SetThreshold(*threshold); err != nil {
+					return usageError{err}
+				}
 			}
 			out := bufio.NewWriter(e.stdout)
 			defer out.Flush()
@@ -39,6 +59,9 @@ var predictCommand = command{
 					return err
 				}
 				for i, pr := range preds {
+					if *topK > 0 && len(pr.Scores) > *topK {
+						pr.Scores = pr.Scores[:*topK]
+					}
 					if err := writePrediction(out, texts[i], pr, *asJSON); err != nil {
 						return err
 					}
@@ -53,7 +76,7 @@ var predictCommand = command{
 				}
 				return score(args)
 			}
-			return forEachLineBatch(e.stdin, *batch, score)
+			return forEachLineBatch(e.stdin, *batch, *maxLine, score)
 		}
 	},
 }
@@ -61,49 +84,87 @@ var predictCommand = command{
 // writePrediction prints one prediction, plain or as a JSON line.
 func writePrediction(w io.Writer, text string, p models.Prediction, asJSON bool) error {
 	if asJSON {
-		js, err := json.Marshal(struct {
-			Text        string  `json:"text"`
-			Label       int     `json:"label"`
-			Probability float32 `json:"probability"`
-		}{text, p.Label, p.Probability})
+		pj, err := json.Marshal(p)
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(w, "%s\n", js)
+		tj, err := json.Marshal(text)
+		if err != nil {
+			return err
+		}
+		// {"text": ..., then the prediction's own fields.
+		_, err = fmt.Fprintf(w, "{\"text\":%s,%s\n", tj, pj[1:])
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d\t%.6f\t%s\n", p.Label, p.Probability, text)
+	_, err := fmt.Fprintf(w, "%s\t%.6f\t%s\n", p.Label, p.Score, text)
 	return err
 }
 
 // forEachLineBatch reads r line by line and calls fn with up to n lines at a
 // time, so that output streams while input is still arriving: a batch is
-// also flushed whenever the reader has no more buffered input.
-func forEachLineBatch(r io.Reader, n int, fn func([]string) error) error {
+// also flushed whenever the reader has no more buffered input. A line over
+// maxLine bytes, or not valid UTF-8, stops the reading with an error naming
+// it, after the lines before it have been given to fn.
+func forEachLineBatch(r io.Reader, n, maxLine int, fn func([]string) error) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	var lines []string
 	lineNo := 0
+	flush := func() error {
+		if len(lines) == 0 {
+			return nil
+		}
+		err := fn(lines)
+		lines = lines[:0]
+		return err
+	}
 	for {
-		line, err := br.ReadString('\n')
+		line, err := readLine(br, maxLine)
+		if errors.Is(err, errLineTooLong) {
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+			return fmt.Errorf("stdin:%d: line longer than --max-line-bytes %d", lineNo+1, maxLine)
+		}
 		if len(line) > 0 || err == nil {
 			lineNo++
 			line = strings.TrimRight(line, "\r\n")
 			if !utf8.ValidString(line) {
+				if ferr := flush(); ferr != nil {
+					return ferr
+				}
 				return fmt.Errorf("stdin:%d: text is not valid UTF-8", lineNo)
 			}
 			lines = append(lines, line)
 		}
 		if len(lines) > 0 && (len(lines) >= n || br.Buffered() == 0 || err != nil) {
-			if ferr := fn(lines); ferr != nil {
+			if ferr := flush(); ferr != nil {
 				return ferr
 			}
-			lines = lines[:0]
 		}
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return err
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads one line of br with its newline, as ReadString('\n') does,
+// but refuses with errLineTooLong a line whose text (without "\n" or
+// "\r\n") is over max bytes, before holding more than max+2 of them.
+func readLine(br *bufio.Reader, max int) (string, error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if len(bytes.TrimRight(buf, "\r\n")) > max {
+			return "", errLineTooLong
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return string(buf), err
 		}
 	}
 }

@@ -21,7 +21,7 @@ var summaryCommand = command{
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
 			}
-			var m *models.Classifier
+			var m *models.Sequential
 			if *ckpt != "" {
 				ck, err := models.Load(*ckpt)
 				if err != nil {
@@ -37,12 +37,12 @@ var summaryCommand = command{
 					}
 					dim = vec.Dim
 				}
-				cfg, err := mf.config(dim)
+				spec, err := mf.spec(dim)
 				if err != nil {
 					return err
 				}
-				emb := layers.RandomEmbedding(cfg.VocabSize, cfg.Dim, tensor.Float32, rand.New(rand.NewSource(0)))
-				if m, err = models.NewClassifier(cfg, emb, 0); err != nil {
+				emb := layers.RandomEmbedding(mf.vocabSize, dim, tensor.Float32, rand.New(rand.NewSource(0)))
+				if m, err = models.Build(spec, nil, emb, 0); err != nil {
 					return err
 				}
 			}

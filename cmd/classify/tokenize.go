@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/classify/classify/data"
 	"github.com/classify/classify/models"
 )
 
@@ -25,7 +26,10 @@ var tokenizeCommand = command{
 			if err != nil {
 				return err
 			}
-			maxLen := cfg.Model.MaxLen
+			maxLen, err := cfg.MaxLen()
+			if err != nil {
+				return err
+			}
 			out := bufio.NewWriter(e.stdout)
 			defer out.Flush()
 			show := func(texts []string) error {
@@ -54,7 +58,7 @@ var tokenizeCommand = command{
 			if len(args) > 0 {
 				return show(args)
 			}
-			return forEachLineBatch(e.stdin, 256, show)
+			return forEachLineBatch(e.stdin, 256, data.DefaultMaxLineBytes, show)
 		}
 	},
 }

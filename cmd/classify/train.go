@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +34,8 @@ var trainCommand = command{
 		fs.StringVar(&o.textColumn, "text-column", "text", "CSV column / JSON field of the text")
 		fs.StringVar(&o.labelColumn, "label-column", "label", "CSV column / JSON field of the label")
 		o.model = addModelFlags(fs)
+		fs.BoolVar(&o.multiLabel, "multi-label", false, "each text has a set of labels: comma-separated in TSV/CSV label fields, a \"labels\" list in JSON lines")
+		fs.StringVar(&o.classWeight, "class-weight", "none", "none, or balanced: weigh each class by n / (K * n_k) in the loss")
 		fs.IntVar(&o.batchSize, "batch-size", 32, "examples per step")
 		fs.IntVar(&o.epochs, "epochs", 10, "epochs to train; 0 writes the initial model")
 		fs.Float64Var(&o.lr, "lr", 0.001, "Adam's learning rate")
@@ -42,6 +46,7 @@ var trainCommand = command{
 		fs.IntVar(&o.patience, "early-stopping", 0, "stop after `N` epochs without a lower val_loss and restore the best weights; 0 for never")
 		fs.StringVar(&o.from, "from", "", "start from this checkpoint's weights, tokenizer and optimizer state")
 		fs.StringVar(&o.out, "out", filepath.Join("checkpoints", "classifier"), "checkpoint `folder` to write")
+		fs.BoolVar(&o.overwrite, "overwrite", false, "let --out replace a folder that is not a checkpoint, deleting what it holds")
 		return func(e *env, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
@@ -55,17 +60,18 @@ var trainCommand = command{
 
 // trainOptions are the flags of classify train.
 type trainOptions struct {
-	data, test, vectors, textColumn, labelColumn, from, out string
-	model                                                   *modelFlags
-	batchSize, epochs, patience                             int
-	lr, clipNorm, valSplit                                  float64
-	shuffle                                                 bool
-	seed                                                    int64
+	data, test, vectors, textColumn, labelColumn, from, out, classWeight string
+	model                                                                *modelFlags
+	batchSize, epochs, patience                                          int
+	lr, clipNorm, valSplit                                               float64
+	shuffle, multiLabel, overwrite                                       bool
+	seed                                                                 int64
 	// set holds the flags given on the command line.
 	set map[string]bool
 }
 
-func runTrain(e *env, o *trainOptions) error {
+// check refuses flag values out of range, before anything is read.
+func (o *trainOptions) check() error {
 	switch {
 	case o.data == "":
 		return usagef("--data is required")
@@ -83,19 +89,45 @@ func runTrain(e *env, o *trainOptions) error {
 		return usagef("--early-stopping %d: want 0 or more", o.patience)
 	case o.patience > 0 && o.valSplit == 0:
 		return usagef("--early-stopping watches val_loss: it needs --val-split above 0")
+	case o.classWeight != "none" && o.classWeight != "balanced":
+		return usagef("--class-weight %q: want none or balanced", o.classWeight)
 	}
-	if _, err := o.model.config(o.model.dim); err != nil {
+	_, err := o.model.spec(o.model.dim)
+	return err
+}
+
+// loadOptions are the data options of the flags.
+func (o *trainOptions) loadOptions() data.LoadOptions {
+	return data.LoadOptions{TextColumn: o.textColumn, LabelColumn: o.labelColumn, MultiLabel: o.multiLabel}
+}
+
+func runTrain(e *env, o *trainOptions) error {
+	if err := o.check(); err != nil {
 		return err
 	}
-	opts := data.LoadOptions{TextColumn: o.textColumn, LabelColumn: o.labelColumn}
+	if o.from != "" && !o.set["seed"] {
+		// Resume the run's split, shuffles and dropout masks.
+		cfg, err := models.LoadConfig(o.from)
+		if err != nil {
+			return err
+		}
+		o.seed = cfg.Training.Seed
+	}
+	var saveOpts []models.SaveOption
+	if o.overwrite {
+		saveOpts = append(saveOpts, models.Overwrite())
+	}
+	if err := models.CheckSave(o.out, saveOpts...); err != nil {
+		return fmt.Errorf("--out: %w (--overwrite replaces it)", err)
+	}
 	store := dataStore(e)
-	examples, err := store.Load(o.data, opts)
+	examples, err := store.Load(o.data, o.loadOptions())
 	if err != nil {
 		return err
 	}
 	var testExamples []data.Example
 	if o.test != "" {
-		if testExamples, err = store.Load(o.test, opts); err != nil {
+		if testExamples, err = store.Load(o.test, o.loadOptions()); err != nil {
 			return err
 		}
 	}
@@ -114,21 +146,42 @@ func runTrain(e *env, o *trainOptions) error {
 	var history train.History
 	fineTune := false
 	if o.from != "" {
-		if ck, history, err = resumeCheckpoint(o); err != nil {
+		if ck, history, fineTune, err = resumeCheckpoint(e, o); err != nil {
 			return err
 		}
-		fineTune = ck.Model.Config.FreezeEmbeddings != ck.Config.Model.FreezeEmbeddings
-	} else if ck, err = newCheckpoint(e, o, data.Texts(trainEx)); err != nil {
+	} else if ck, err = newCheckpoint(e, o, examples, trainEx); err != nil {
 		return err
 	}
 	ck.Config.Training = models.TrainingOptions{Data: o.data, Vectors: o.vectors, From: o.from, Epochs: o.epochs,
 		BatchSize: o.batchSize, LearningRate: o.lr, ClipNorm: o.clipNorm, ValSplit: o.valSplit, Shuffle: o.shuffle,
-		Seed: o.seed, EarlyStopping: o.patience}
+		Seed: o.seed, EarlyStopping: o.patience, MultiLabel: o.multiLabel, ClassWeight: o.classWeight}
 	model := ck.Model
-	maxLen := model.Config.MaxLen
-	trainSeqs := ck.Tokenizer.EncodeAll(data.Texts(trainEx), maxLen)
-	valSeqs := ck.Tokenizer.EncodeAll(data.Texts(valEx), maxLen)
-
+	model.SetSeed(o.seed)
+	trainY, err := ck.Targets(trainEx, o.data)
+	if err != nil {
+		return err
+	}
+	valY, err := ck.Targets(valEx, o.data)
+	if err != nil {
+		return err
+	}
+	var testY []float32
+	if len(testExamples) > 0 {
+		// Checked before training, so that a label training never saw
+		// stops the run before it costs anything.
+		if testY, err = ck.Targets(testExamples, o.test); err != nil {
+			return err
+		}
+	}
+	if o.classWeight == "balanced" {
+		head, err := train.WithClassWeights(model.Head(), train.BalancedWeights(model.Head(), trainY))
+		if err != nil {
+			return err
+		}
+		if err := model.SetHead(head); err != nil {
+			return err
+		}
+	}
 	if err := model.Compile(train.WithLearningRate(o.lr), train.WithClipNorm(o.clipNorm)); err != nil {
 		return err
 	}
@@ -141,19 +194,22 @@ func runTrain(e *env, o *trainOptions) error {
 		} else if err := opt.SetState(ck.Optimizer); err != nil {
 			return fmt.Errorf("%s: %w", filepath.Join(o.from, models.OptimizerFile), err)
 		}
+	} else if o.from != "" {
+		fmt.Fprintf(e.stderr, "classify train: %s has no %s; Adam starts afresh with --lr %g\n", o.from, models.OptimizerFile, o.lr)
 	}
+	h := model.Head()
 	trainable, frozen := layers.CountParams(model.Params())
-	fmt.Fprintf(e.stdout, "train %d, validation %d examples; vocabulary %d; %d trainable and %d frozen parameters\n",
-		len(trainEx), len(valEx), ck.Tokenizer.Vocabulary().Len(), trainable, frozen)
+	fmt.Fprintf(e.stdout, "train %d, validation %d examples; %s task, %d labels; vocabulary %d; %d trainable and %d frozen parameters\n",
+		len(trainEx), len(valEx), h.Task(), len(h.Labels()), ck.Tokenizer.Vocabulary().Len(), trainable, frozen)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The validation examples were cut from the examples before the
 	// vocabulary was built from the rest, so they are given apart.
-	newHistory, fitErr := model.Fit(trainSeqs, data.Labels(trainEx), models.FitConfig{
+	newHistory, fitErr := model.Fit(ck.Encode(data.Texts(trainEx)), trainY, models.FitConfig{
 		Config: train.Config{Epochs: o.epochs, InitialEpoch: len(history), BatchSize: o.batchSize, Shuffle: o.shuffle,
-			Seed: o.seed, Patience: o.patience, Progress: train.NewProgress(e.stdout, e.terminal), Context: ctx},
-		ValidationX: valSeqs, ValidationY: data.Labels(valEx),
+			Seed: o.seed, Patience: o.patience, Progress: newProgress(e), Context: ctx},
+		ValidationX: ck.Encode(data.Texts(valEx)), ValidationY: valY,
 	})
 	history = append(history, newHistory...)
 	ck.Optimizer = opt.State()
@@ -170,19 +226,20 @@ func runTrain(e *env, o *trainOptions) error {
 			return nil
 		}
 		return history.PlotPNG(filepath.Join(tmp, models.PlotFile))
-	}); err != nil {
+	}, saveOpts...); err != nil {
 		return fmt.Errorf("writing checkpoint %s: %w", o.out, err)
 	}
 	fmt.Fprintf(e.stdout, "checkpoint written to %s\n", o.out)
-	if errors.Is(fitErr, context.Canceled) {
+	if errors.Is(fitErr, context.Canceled) || ctx.Err() != nil {
+		// A signal during the save, or with nothing to train, is an
+		// interrupt too: the checkpoint is whole, the status says so.
 		return fmt.Errorf("interrupted: %d epochs finished, the weights of the last step are in %s", len(history), o.out)
 	}
 	if fitErr != nil {
 		return fmt.Errorf("training stopped: %w (the last good weights are in %s)", fitErr, o.out)
 	}
 	if len(testExamples) > 0 {
-		seqs := ck.Tokenizer.EncodeAll(data.Texts(testExamples), maxLen)
-		m, err := model.Evaluate(seqs, data.Labels(testExamples), 256)
+		m, err := model.Evaluate(ck.Encode(data.Texts(testExamples)), testY, 256)
 		if err != nil {
 			return err
 		}
@@ -192,10 +249,20 @@ func runTrain(e *env, o *trainOptions) error {
 	return nil
 }
 
-// newCheckpoint builds the tokenizer from the training texts and a fresh
-// model whose embedding comes from the vectors, or is random.
-func newCheckpoint(e *env, o *trainOptions, texts []string) (*models.Checkpoint, error) {
-	vocab := data.BuildVocabulary(texts, o.model.vocabSize)
+// newCheckpoint builds the label set from all the examples of --data
+// (the validation part included: SPEC's training data), the tokenizer
+// from the training part, and a fresh model whose embedding comes from the
+// vectors, or is random.
+func newCheckpoint(e *env, o *trainOptions, all, trainEx []data.Example) (*models.Checkpoint, error) {
+	labels, err := data.NewLabelSet(all, o.multiLabel)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", o.data, err)
+	}
+	head, err := train.NewHead(labels, 0)
+	if err != nil {
+		return nil, err
+	}
+	vocab := data.BuildVocabulary(data.Texts(trainEx), o.model.vocabSize)
 	tok, err := data.NewTokenizer(vocab)
 	if err != nil {
 		return nil, err
@@ -214,57 +281,96 @@ func newCheckpoint(e *env, o *trainOptions, texts []string) (*models.Checkpoint,
 	} else {
 		emb = layers.RandomEmbedding(vocab.Len(), dim, tensor.Float32, rand.New(rand.NewSource(seedFor(o.seed, "embedding"))))
 	}
-	cfg, err := o.model.config(dim)
+	o.model.vocabSize = vocab.Len()
+	spec, err := o.model.spec(dim)
 	if err != nil {
 		return nil, err
 	}
-	cfg.VocabSize = vocab.Len()
-	model, err := models.NewClassifier(cfg, emb, o.seed)
+	model, err := models.Build(spec, head, emb, o.seed)
 	if err != nil {
 		return nil, err
 	}
-	return &models.Checkpoint{
-		Config:    models.FileConfig{Labels: []string{"negative", "positive"}},
-		Tokenizer: tok,
-		Model:     model,
-	}, nil
+	return &models.Checkpoint{Tokenizer: tok, Model: model}, nil
 }
 
 // resumeCheckpoint loads --from with its history, applying the flags that
 // may change between runs (--freeze-embeddings, --dropout) and refusing
-// those that would change the model's shape.
-func resumeCheckpoint(o *trainOptions) (*models.Checkpoint, train.History, error) {
-	ck, err := models.Load(o.from)
-	if err != nil {
-		return nil, nil, err
-	}
-	if ck.Optimizer, err = models.LoadOptimizer(o.from); err != nil {
-		return nil, nil, err
-	}
-	for _, name := range []string{"vectors", "vocab-size", "max-len", "hidden", "dim", "pos-encoding", "max-relative", "pool"} {
+// those that would change the model's shape. fineTune reports that the set
+// of trained weights changed, so that Adam's state no longer fits.
+func resumeCheckpoint(e *env, o *trainOptions) (ck *models.Checkpoint, history train.History, fineTune bool, err error) {
+	for _, name := range []string{"vectors", "vocab-size", "max-len", "hidden", "dim", "pos-encoding", "max-relative", "pool", "model", "multi-label"} {
 		if o.set[name] {
-			return nil, nil, usagef("--%s cannot be combined with --from: the checkpoint fixes it", name)
+			return nil, nil, false, usagef("--%s cannot be combined with --from: the checkpoint fixes it", name)
 		}
 	}
-	cfg := ck.Model.Config
+	if ck, err = models.Load(o.from); err != nil {
+		return nil, nil, false, err
+	}
+
+	if ck.Optimizer, err = models.LoadOptimizer(o.from); err != nil {
+		return nil, nil, false, err
+	}
+	changes := map[string]any{}
 	if o.set["freeze-embeddings"] {
-		cfg.FreezeEmbeddings = o.model.freezeEmbeddings
+		changes["freeze_embeddings"] = o.model.freezeEmbeddings
 	}
 	if o.set["dropout"] {
-		cfg.Dropout = o.model.dropout
+		changes["dropout"] = o.model.dropout
 	}
-	if cfg != ck.Model.Config {
-		if ck.Model, err = ck.Model.Reconfigure(cfg); err != nil {
-			return nil, nil, err
+	if len(changes) > 0 {
+		sp, changed, err := withSettings(ck.Model.Spec(), changes)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if changed {
+			if ck.Model, err = models.Rebuild(ck.Model, sp); err != nil {
+				return nil, nil, false, err
+			}
+			fineTune = !bytes.Equal(mustField(sp, "freeze_embeddings"), mustField(ck.Config.Spec(), "freeze_embeddings"))
 		}
 	}
-	var history train.History
 	if _, err := os.Stat(filepath.Join(o.from, models.HistoryFile)); err == nil {
 		if history, err = train.ReadHistory(filepath.Join(o.from, models.HistoryFile)); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 	}
-	return ck, history, nil
+	return ck, history, fineTune, nil
+}
+
+// withSettings returns sp with the hyperparameters in changes set, and
+// whether any changed; a model that lacks one of them cannot take the flag.
+func withSettings(sp models.Spec, changes map[string]any) (models.Spec, bool, error) {
+	var cfg map[string]json.RawMessage
+	if err := json.Unmarshal(sp.Config, &cfg); err != nil {
+		return sp, false, err
+	}
+	changed := false
+	for k, v := range changes {
+		old, ok := cfg[k]
+		if !ok {
+			return sp, false, usagef("the %s model has no %s setting", sp.Architecture, k)
+		}
+		js, err := json.Marshal(v)
+		if err != nil {
+			return sp, false, err
+		}
+		changed = changed || !bytes.Equal(bytes.TrimSpace(old), js)
+		cfg[k] = js
+	}
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return sp, false, err
+	}
+	return models.Spec{Architecture: sp.Architecture, Config: js}, changed, nil
+}
+
+// mustField is the JSON of one hyperparameter of sp, nil when absent.
+func mustField(sp models.Spec, key string) []byte {
+	var cfg map[string]json.RawMessage
+	if json.Unmarshal(sp.Config, &cfg) != nil {
+		return nil
+	}
+	return bytes.TrimSpace(cfg[key])
 }
 
 // dataStore resolves dataset and vectors names, drawing download progress

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"gorgonia.org/tensor"
+
+	"github.com/classify/classify/data"
+	"github.com/classify/classify/layers"
 	"github.com/classify/classify/models"
 	"github.com/classify/classify/train"
 )
@@ -72,7 +76,7 @@ func TestTrainEvalPredict(t *testing.T) {
 			t.Errorf("checkpoint lacks %s", f)
 		}
 	}
-	if !strings.Contains(stdout, "epoch 6/6") {
+	if !strings.Contains(stderr, "epoch 6/6") {
 		t.Errorf("train output lacks the plain epoch line:\n%s", stdout)
 	}
 	h, err := train.ReadHistory(filepath.Join(out, "history.json"))
@@ -84,7 +88,10 @@ func TestTrainEvalPredict(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("eval exit %d: %s", status, stderr)
 	}
-	var m train.Metrics
+	var m struct {
+		N        int
+		Accuracy float64
+	}
 	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
 		t.Fatalf("eval --json: %v in %q", err, stdout)
 	}
@@ -100,22 +107,23 @@ func TestTrainEvalPredict(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("predict gave %d lines, want 2: %q", len(lines), stdout)
 	}
-	for i, want := range []int{1, 0} {
+	for i, want := range []string{"1", "0"} {
 		var p struct {
-			Text        string
-			Label       int
-			Probability float64
+			Text   string
+			Label  string
+			Score  float64
+			Scores []models.LabelScore
 		}
 		if err := json.Unmarshal([]byte(lines[i]), &p); err != nil {
 			t.Fatal(err)
 		}
-		if p.Label != want || (p.Probability >= 0.5) != (want == 1) {
-			t.Errorf("predict %q = label %d p %.3f, want label %d", p.Text, p.Label, p.Probability, want)
+		if p.Label != want || p.Score < 0.5 || len(p.Scores) != 2 || p.Scores[0].Label != want || p.Scores[0].Score+p.Scores[1].Score < 0.999 {
+			t.Errorf("predict %q = %+v, want label %s with both labels' scores, its own first", p.Text, p, want)
 		}
 	}
 	status, stdout, _ = runCommand("", "predict", "--checkpoint", out, "a great film")
 	if status != 0 || !strings.HasPrefix(stdout, "1\t") || !strings.HasSuffix(stdout, "\ta great film\n") {
-		t.Errorf("plain predict = %d %q, want label<TAB>probability<TAB>text", status, stdout)
+		t.Errorf("plain predict = %d %q, want label<TAB>score<TAB>text", status, stdout)
 	}
 
 	status, stdout, _ = runCommand("", "tokenize", "--checkpoint", out, "--json", "A GREAT film! unseen")
@@ -227,7 +235,7 @@ func TestTrainEpochsZeroAndFineTune(t *testing.T) {
 func TestTrainRefusesBadInput(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.tsv")
-	os.WriteFile(bad, []byte("1\tfine\nmaybe\tnot a label\n"), 0o644)
+	os.WriteFile(bad, []byte("1\tfine\n\tno label\n"), 0o644)
 	out := filepath.Join(dir, "ck")
 	cases := []struct {
 		args   []string
@@ -308,4 +316,145 @@ func correlation(a, b []float32) float64 {
 		sab, saa, sbb = sab+x*y, saa+x*x, sbb+y*y
 	}
 	return sab / math.Sqrt(saa*sbb)
+}
+
+// topicTSV writes n texts of three topics that a word decides, labelled by
+// name, or with multi each with the set of topics it mentions.
+func topicTSV(t *testing.T, n int, seed int64, multi bool) string {
+	t.Helper()
+	cues := map[string][]string{"sport": {"goal", "match", "team"}, "arts": {"paint", "novel", "opera"}, "world": {"treaty", "border", "summit"}}
+	names := []string{"arts", "sport", "world"}
+	filler := []string{"the", "news", "is", "a", "day", "and", "it", "was", "very", "so"}
+	rng := rand.New(rand.NewSource(seed))
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		words := []string{filler[rng.Intn(len(filler))], filler[rng.Intn(len(filler))]}
+		var labels []string
+		for _, name := range names {
+			if rng.Intn(3) == 0 || (!multi && len(labels) == 0 && name == "world") {
+				labels = append(labels, name)
+				words = append(words, cues[name][rng.Intn(3)])
+				if !multi {
+					break
+				}
+			}
+		}
+		fmt.Fprintf(&b, "%s\t%s\n", strings.Join(labels, ","), strings.Join(words, " "))
+	}
+	path := filepath.Join(t.TempDir(), "topics.tsv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestTrainMultiClass trains on three named labels with no flag, and
+// checks that eval, predict and config.json speak of the names.
+func TestTrainMultiClass(t *testing.T) {
+	data, test := topicTSV(t, 300, 1, false), topicTSV(t, 90, 2, false)
+	out := filepath.Join(t.TempDir(), "ck")
+	status, stdout, stderr := runCommand("", tinyTrain(data, out, "--epochs", "8", "--freeze-embeddings=false", "--class-weight", "balanced")...)
+	if status != 0 || !strings.Contains(stdout+stderr, "multiclass task, 3 labels") {
+		t.Fatalf("train exit %d: %s %s", status, stdout, stderr)
+	}
+	cfg, err := models.LoadConfig(out)
+	if err != nil || cfg.Task != "multiclass" || strings.Join(cfg.Labels, " ") != "arts sport world" || cfg.Architecture != "bilstm" {
+		t.Fatalf("config.json = %+v, %v; want a bilstm multiclass task of arts, sport, world", cfg, err)
+	}
+	status, stdout, stderr = runCommand("", "eval", "--checkpoint", out, "--data", test, "--json")
+	var m struct {
+		MacroF1   float64                          `json:"macro_f1"`
+		PerClass  map[string]struct{ Support int } `json:"per_class"`
+		Confusion [][]int
+		Labels    []string
+	}
+	if status != 0 || json.Unmarshal([]byte(stdout), &m) != nil {
+		t.Fatalf("eval = %d %q %q", status, stdout, stderr)
+	}
+	if m.MacroF1 < 0.9 || len(m.Confusion) != 3 || len(m.Confusion[0]) != 3 || m.PerClass["sport"].Support == 0 || len(m.Labels) != 3 {
+		t.Errorf("eval --json = %s; want macro F1 at least 0.9, a 3 x 3 confusion and per-class supports", stdout)
+	}
+	status, stdout, _ = runCommand("", "eval", "--checkpoint", out, "--data", test)
+	if status != 0 || !strings.Contains(stdout, "weighted avg") || !strings.Contains(stdout, "precision    recall  f1-score   support") {
+		t.Errorf("eval report = %d\n%s\nwant a classification_report", status, stdout)
+	}
+	status, stdout, _ = runCommand("", "predict", "--checkpoint", out, "--json", "--top-k", "2", "the goal of the team")
+	var p struct {
+		Label  string
+		Scores []models.LabelScore
+	}
+	if status != 0 || json.Unmarshal([]byte(stdout), &p) != nil || p.Label != "sport" || len(p.Scores) != 2 || p.Scores[0].Label != "sport" {
+		t.Errorf("predict --top-k 2 = %d %q; want sport first of 2 scores", status, stdout)
+	}
+	unseen := filepath.Join(t.TempDir(), "unseen.tsv")
+	os.WriteFile(unseen, []byte("sport\tgoal\nscience\tatoms\n"), 0o644)
+	status, _, stderr = runCommand("", "eval", "--checkpoint", out, "--data", unseen)
+	if status != 1 || !strings.Contains(stderr, unseen+`:2: label "science" is not one of the 3 labels`) {
+		t.Errorf("eval with an unseen label = %d %q; want 1 naming the file and line", status, stderr)
+	}
+}
+
+// TestTrainMultiLabel trains on label sets, and checks micro-F1 in the
+// progress and eval, and the labels of predict --json.
+func TestTrainMultiLabel(t *testing.T) {
+	data, test := topicTSV(t, 400, 3, true), topicTSV(t, 100, 4, true)
+	out := filepath.Join(t.TempDir(), "ck")
+	status, stdout, stderr := runCommand("", tinyTrain(data, out, "--epochs", "10", "--multi-label", "--freeze-embeddings=false", "--lr", "0.02")...)
+	if status != 0 || !strings.Contains(stdout+stderr, "multilabel task, 3 labels") || !strings.Contains(stdout+stderr, "val_micro_f1") {
+		t.Fatalf("train exit %d: %s %s", status, stdout, stderr)
+	}
+	status, stdout, stderr = runCommand("", "eval", "--checkpoint", out, "--data", test, "--json")
+	var m struct {
+		MicroF1        float64 `json:"micro_f1"`
+		SubsetAccuracy float64 `json:"subset_accuracy"`
+		HammingLoss    float64 `json:"hamming_loss"`
+		Confusion      [][]int
+	}
+	if status != 0 || json.Unmarshal([]byte(stdout), &m) != nil {
+		t.Fatalf("eval = %d %q %q", status, stdout, stderr)
+	}
+	if m.MicroF1 < 0.9 || len(m.Confusion) != 3 || len(m.Confusion[0]) != 4 {
+		t.Errorf("eval --json = %s; want micro F1 at least 0.9 and [tn fp fn tp] per label", stdout)
+	}
+	status, stdout, _ = runCommand("", "predict", "--checkpoint", out, "--json", "a goal at the opera")
+	var p struct {
+		Label  string
+		Labels []string
+	}
+	if status != 0 || json.Unmarshal([]byte(stdout), &p) != nil || len(p.Labels) != 2 || p.Label != strings.Join(p.Labels, ",") {
+		t.Errorf("predict = %d %q; want two labels, joined in label", status, stdout)
+	}
+	status, stdout, _ = runCommand("", "predict", "--checkpoint", out, "--threshold", "0.999999", "a goal at the opera")
+	if status != 0 || !strings.HasPrefix(stdout, "\t") {
+		t.Errorf("predict --threshold 0.999999 = %d %q; want no label", status, stdout)
+	}
+}
+
+// TestSequentialCheckpointCommands saves a Sequential assembled in Go and
+// runs predict, eval and summary on it as on a trained checkpoint.
+func TestSequentialCheckpointCommands(t *testing.T) {
+	texts := []string{"good fun", "bad mess", "great fun", "dull mess"}
+	vocab := data.BuildVocabulary(texts, 100)
+	tok, _ := data.NewTokenizer(vocab)
+	rng := rand.New(rand.NewSource(1))
+	head, _ := train.NewBinaryHead([]string{"neg", "pos"})
+	m := models.NewSequential("bag_of_words", 16, head,
+		layers.NewEmbedding(layers.RandomEmbedding(vocab.Len(), 8, tensor.Float32, rng), true),
+		layers.NewPooling(layers.PoolMean),
+		layers.NewDense(8, 1, layers.Linear, tensor.Float32, rng))
+	dir := filepath.Join(t.TempDir(), "bow")
+	if err := models.Save(dir, &models.Checkpoint{Tokenizer: tok, Model: m}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if status, stdout, stderr := runCommand("", "predict", "--checkpoint", dir, "--json", "good fun"); status != 0 || !strings.Contains(stdout, `"scores":[`) {
+		t.Errorf("predict on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
+	}
+	tsv := filepath.Join(t.TempDir(), "t.tsv")
+	os.WriteFile(tsv, []byte("pos\tgood fun\nneg\tdull mess\n"), 0o644)
+	if status, stdout, stderr := runCommand("", "eval", "--checkpoint", dir, "--data", tsv); status != 0 || !strings.Contains(stdout, "2 examples") {
+		t.Errorf("eval on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
+	}
+	if status, stdout, stderr := runCommand("", "summary", "--checkpoint", dir); status != 0 || !strings.Contains(stdout, "bag_of_words") {
+		t.Errorf("summary on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
+	}
 }

@@ -1,0 +1,122 @@
+package models
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"gorgonia.org/tensor"
+
+	"github.com/classify/classify/train"
+)
+
+// Architecture names, the values of config.json's "architecture" and of
+// classify train --model.
+const (
+	// BiLSTMArchitecture is the reference model, Classifier.
+	BiLSTMArchitecture = "bilstm"
+	// SequentialArchitecture is a Sequential assembled in Go from the
+	// layers, saved layer by layer.
+	SequentialArchitecture = "sequential"
+	// legacyBiLSTM is the name checkpoints of format version 1 give the
+	// BiLSTM.
+	legacyBiLSTM = "bilstm_classifier"
+)
+
+// Spec says how a model is built: the architecture's name and its
+// hyperparameters as JSON (for the BiLSTM, a Config). It is what a
+// checkpoint's config.json keeps under "architecture" and "model".
+type Spec struct {
+	Architecture string
+	Config       json.RawMessage
+}
+
+// NewSpec makes the spec of architecture arch with configuration cfg,
+// which Build reads back (for the BiLSTM, a Config).
+func NewSpec(arch string, cfg any) (Spec, error) {
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return Spec{}, fmt.Errorf("%s: %w", arch, err)
+	}
+	return Spec{Architecture: arch, Config: js}, nil
+}
+
+// decodeConfig reads a spec's configuration into cfg, refusing unknown
+// fields so that a misspelt hyperparameter is an error, not a default.
+func decodeConfig(sp Spec, cfg any) error {
+	d := json.NewDecoder(bytes.NewReader(sp.Config))
+	d.DisallowUnknownFields()
+	if err := d.Decode(cfg); err != nil {
+		return fmt.Errorf("%s model configuration: %w", sp.Architecture, err)
+	}
+	return nil
+}
+
+// Build makes the model that a spec describes, with the output head head,
+// its embedding matrix (nil for zeros, as before loading weights) and
+// every other weight drawn from seed. Each architecture has its own
+// constructor; this is where they are named.
+func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequential, error) {
+	switch sp.Architecture {
+	case BiLSTMArchitecture, legacyBiLSTM:
+		cfg := DefaultConfig()
+		if err := decodeConfig(sp, &cfg); err != nil {
+			return nil, err
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, err
+		}
+		if embedding == nil {
+			embedding = tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
+		}
+		c, err := NewClassifier(cfg, head, embedding, seed)
+		if err != nil {
+			return nil, err
+		}
+		return c.Sequential, nil
+	case SequentialArchitecture:
+		return buildSequential(sp, head, seed)
+	}
+	return nil, fmt.Errorf("architecture %q: want %s or %s", sp.Architecture, BiLSTMArchitecture, SequentialArchitecture)
+}
+
+// expectedShapes lists the tensors of model.safetensors that the spec's
+// model of units output units holds, where the architecture can say so
+// without building the model (known false otherwise).
+func expectedShapes(sp Spec, units int) (shapes []weightShape, known bool, err error) {
+	switch sp.Architecture {
+	case BiLSTMArchitecture, legacyBiLSTM:
+		cfg := DefaultConfig()
+		if err := decodeConfig(sp, &cfg); err != nil {
+			return nil, false, err
+		}
+		if err := cfg.Validate(); err != nil {
+			return nil, false, err
+		}
+		return cfg.weightShapes(units), true, nil
+	}
+	return nil, false, nil
+}
+
+// Rebuild makes a model of the spec sp holding the weights of s, for the
+// settings that change how a model trains but not its weights (frozen or
+// trainable embeddings, dropout): every parameter of the new model must
+// have a namesake of the same shape in s.
+func Rebuild(s *Sequential, sp Spec) (*Sequential, error) {
+	m, err := Build(sp, s.head, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	old := map[string]*tensor.Dense{}
+	for _, p := range s.Params() {
+		old[p.Name] = p.Value
+	}
+	for _, p := range m.Params() {
+		v, ok := old[p.Name]
+		if !ok || !v.Shape().Eq(p.Value.Shape()) {
+			return nil, fmt.Errorf("the model's shape cannot change: no weights of shape %v for %s", p.Value.Shape(), p.Name)
+		}
+		copy(p.Value.Data().([]float32), v.Data().([]float32))
+	}
+	return m, nil
+}

@@ -1,0 +1,54 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/classify/classify/data"
+	"github.com/classify/classify/train"
+)
+
+// Encode turns texts into the token ids the model takes: the checkpoint's
+// tokenizer, cut to the model's max_len.
+func (ck *Checkpoint) Encode(texts []string) [][]int {
+	return ck.Tokenizer.EncodeAll(texts, ck.Model.MaxLen())
+}
+
+// Targets encodes the examples' labels as the model's head reads them; a
+// label the model was not trained on is an error naming path and the
+// example's line.
+func (ck *Checkpoint) Targets(examples []data.Example, path string) ([]float32, error) {
+	ls, err := data.NewLabelSetOf(ck.Model.Head().Labels(), ck.Model.Head().Task())
+	if err != nil {
+		return nil, err
+	}
+	return ls.Targets(examples, path)
+}
+
+// Predict scores texts and returns one prediction per text, in order.
+func (ck *Checkpoint) Predict(texts []string) ([]Prediction, error) {
+	logits, err := ck.Model.Logits(ck.Encode(texts))
+	if err != nil {
+		return nil, err
+	}
+	h := ck.Model.Head()
+	u := h.Units()
+	out := make([]Prediction, len(texts))
+	for i := range out {
+		out[i] = NewPrediction(h, logits[i*u:(i+1)*u])
+	}
+	return out, nil
+}
+
+// Evaluate scores the model on labelled examples read from path (named in
+// errors), in batches of batchSize: the loss and the metrics of the task.
+func (ck *Checkpoint) Evaluate(examples []data.Example, path string, batchSize int) (train.Metrics, error) {
+	y, err := ck.Targets(examples, path)
+	if err != nil {
+		return train.Metrics{}, err
+	}
+	m, err := ck.Model.Evaluate(ck.Encode(data.Texts(examples)), y, batchSize)
+	if err != nil {
+		return m, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
