@@ -50,18 +50,6 @@ func NewSubwordVectors(words []string, dim, minn, maxn, buckets int, input []flo
 	return s, nil
 }
 
-// FastTextHash is the hash fastText gives an n-gram: 32-bit FNV-1a, except
-// that each byte is sign-extended before the xor, as fastText's C++ does
-// with its signed chars.
-func FastTextHash(s string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h ^= uint32(int32(int8(s[i])))
-		h *= 16777619
-	}
-	return h
-}
-
 // NgramBuckets appends to dst the bucket of each character n-gram of word
 // that fastText trains: word is wrapped in "<" and ">", n counts UTF-8
 // characters from minn to maxn, and single characters at either end (the
@@ -92,12 +80,13 @@ func NgramBuckets(dst []int, word string, minn, maxn, buckets int) []int {
 
 // Rows appends to dst the input rows whose mean is word's vector: its own
 // row when it is in the vocabulary, then its n-grams' rows (fastText's
-// getSubwords; the end-of-sentence token "</s>" has no n-grams).
+// getSubwords; the end-of-line token FastTextEOS has no n-grams). The
+// n-grams are hashed with FastTextHash.
 func (s *SubwordVectors) Rows(dst []int, word string) []int {
 	if id, ok := s.ids[word]; ok {
 		dst = append(dst, id)
 	}
-	if word == "</s>" {
+	if word == FastTextEOS {
 		return dst
 	}
 	start := len(dst)
