@@ -196,10 +196,10 @@ func TestMethodDefaults(t *testing.T) {
 		epochs, window int
 		lr, sample     float64
 	}{
-		{SkipGram, 5, 5, 0.05, 1e-4},
-		{CBOW, 5, 5, 0.05, 1e-4},
+		{SkipGram, 5, 5, 0.05, 1e-3},
+		{CBOW, 5, 5, 0.05, 1e-3},
 		{FastText, 5, 5, 0.05, 1e-4},
-		{GloVe, 25, 10, 0.05, 1e-4},
+		{GloVe, 25, 10, 0.05, 1e-3},
 	} {
 		o := MethodDefaults(tt.m)
 		if o.Epochs != tt.epochs || o.Window != tt.window || float64(o.lr()) != float64(float32(tt.lr)) || o.Sample != tt.sample || o.Check() != nil {
