@@ -13,7 +13,9 @@
 # Environment: CLASSIFY_DATA (default ../shared/data), LINES (reviews of
 # train.tsv then test.tsv to use, default all 49877, about 14.6M tokens),
 # THREADS (2), DIM (100), EPOCHS (5; GloVe keeps its default unless
-# GLOVE_EPOCHS is set), RUNS (subset of: sg cbow glove fasttext ft-sg ft-cbow
+# GLOVE_EPOCHS is set), SAMPLE (subsampling threshold of both sides'
+# word-level runs, default 1e-4, fastText's -t; classify's own default for
+# skipgram and cbow is 1e-3), RUNS (subset of: sg cbow glove fasttext ft-sg ft-cbow
 # ft-subword), EXTRA (more flags for every classify run), OUT (work folder).
 # Needs fasttext (apt-get install fasttext) for the ft-* runs.
 set -eu
@@ -22,6 +24,7 @@ DATA=${CLASSIFY_DATA:-../shared/data}
 THREADS=${THREADS:-2}
 DIM=${DIM:-100}
 EPOCHS=${EPOCHS:-5}
+SAMPLE=${SAMPLE:-1e-4}
 LINES=${LINES:-49877}
 RUNS=${RUNS:-"sg ft-sg cbow ft-cbow glove fasttext ft-subword"}
 EXTRA=${EXTRA:-}
@@ -81,7 +84,7 @@ theirs() { # name command flags...
 	name=$1; cmd=$2; shift 2
 	/usr/bin/time -v fasttext "$cmd" -input "$corpus" -output "$OUT/$name" -dim "$DIM" -epoch "$EPOCHS" -thread "$THREADS" "$@" > "$OUT/$name.log" 2>&1
 	wps=$(tr '\r' '\n' < "$OUT/$name.log" | grep -o 'words/sec/thread: *[0-9]*' | tail -1 | awk '{printf "%.1fk words/s/thread", $2/1000}')
-	report "$name" "$OUT/$name.vec" "$wps" "$OUT/$name.log" "-"
+	report "$name" "$OUT/$name.vec" "$wps" "$OUT/$name.log" "$(CLASSIFY_DATA=$DATA "$C" vectors eval --vectors "$OUT/$name.vec" --json | sed 's/.*"mean_cosine":\([0-9.e-]*\).*/\1/' | cut -c1-5)"
 }
 report() { # name vectors speed timelog cosine
 	acc=$(CLASSIFY_DATA=$DATA "$C" vectors eval --vectors "$2" --json | sed 's/.*"overall":{"accuracy":\([0-9.e-]*\),"correct":\([0-9]*\),"answered":\([0-9]*\).*"semantic":{"accuracy":\([0-9.e-]*\).*"syntactic":{"accuracy":\([0-9.e-]*\).*/\1 \2 \3 \4 \5/')
@@ -92,12 +95,12 @@ report() { # name vectors speed timelog cosine
 
 for r in $RUNS; do
 	case $r in
-	sg) ours sg skipgram --epochs "$EPOCHS" ;;
-	cbow) ours cbow cbow --epochs "$EPOCHS" ;;
+	sg) ours sg skipgram --epochs "$EPOCHS" --sample "$SAMPLE" ;;
+	cbow) ours cbow cbow --epochs "$EPOCHS" --sample "$SAMPLE" ;;
 	glove) ours glove glove ${GLOVE_EPOCHS:+--epochs $GLOVE_EPOCHS} ;;
 	fasttext) ours fasttext fasttext --epochs "$EPOCHS" ;;
-	ft-sg) theirs ft-sg skipgram -minn 0 -maxn 0 ;;
-	ft-cbow) theirs ft-cbow cbow -minn 0 -maxn 0 ;;
+	ft-sg) theirs ft-sg skipgram -minn 0 -maxn 0 -t "$SAMPLE" ;;
+	ft-cbow) theirs ft-cbow cbow -minn 0 -maxn 0 -t "$SAMPLE" ;;
 	ft-subword) theirs ft-subword skipgram ;;
 	*) echo "unknown run $r" >&2; exit 2 ;;
 	esac
