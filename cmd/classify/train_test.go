@@ -458,3 +458,28 @@ func TestSequentialCheckpointCommands(t *testing.T) {
 		t.Errorf("summary on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
 	}
 }
+
+// TestTrainCNN trains Kim's CNN with its own defaults (dropout 0.5,
+// trainable embeddings) and predicts from its checkpoint.
+func TestTrainCNN(t *testing.T) {
+	data := sentimentTSV(t, 300, 8)
+	out := filepath.Join(t.TempDir(), "ck")
+	cnn := func(extra ...string) []string {
+		return append([]string{"train", "--data", data, "--out", out, "--dim", "8", "--max-len", "16", "--batch-size", "16", "--seed", "3",
+			"--model", "cnn", "--filters", "2,3", "--feature-maps", "6", "--epochs", "6", "--lr", "0.01"}, extra...)
+	}
+	status, stdout, stderr := runCommand("", cnn()...)
+	if status != 0 || !strings.Contains(stdout, "0 frozen parameters") {
+		t.Fatalf("train --model cnn: exit %d: %s %s", status, stdout, stderr)
+	}
+	cfg, err := models.LoadConfig(out)
+	if err != nil || cfg.Architecture != "cnn" || !strings.Contains(strings.Join(strings.Fields(string(cfg.Model)), ""), `"dropout":0.5`) || !strings.Contains(strings.Join(strings.Fields(string(cfg.Model)), ""), `"filters":[2,3]`) {
+		t.Fatalf("config.json = %s %s, %v; want a cnn of filters 2,3 with dropout 0.5", cfg.Architecture, cfg.Model, err)
+	}
+	if status, stdout, _ := runCommand("", "predict", "--checkpoint", out, "a great film"); status != 0 || !strings.HasPrefix(stdout, "1\t") {
+		t.Errorf("predict on the cnn = %d %q, want label 1", status, stdout)
+	}
+	if status, _, stderr := runCommand("", cnn("--pool", "mean")...); status != 2 || !strings.Contains(stderr, "--pool is a bilstm flag") {
+		t.Errorf("--model cnn --pool: exit %d %q, want 2 naming the flag", status, stderr)
+	}
+}
