@@ -17,12 +17,17 @@ import (
 
 // TestMain lets the test binary run as classify itself when
 // CLASSIFY_AS_MAIN is set, so that TestAbuse can measure real processes
-// without building the command first.
+// without building the command first, and removes the binary that
+// classifyBinary built for the README's examples.
 func TestMain(m *testing.M) {
 	if os.Getenv("CLASSIFY_AS_MAIN") == "1" {
 		main()
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binaryPath != "" {
+		os.RemoveAll(filepath.Dir(binaryPath))
+	}
+	os.Exit(code)
 }
 
 // classifyProcess runs classify args in a process of its own with stdin

@@ -49,14 +49,6 @@ func classifyBinary(t *testing.T) string {
 	return binaryPath
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binaryPath != "" {
-		os.RemoveAll(filepath.Dir(binaryPath))
-	}
-	os.Exit(code)
-}
-
 // TestTrainOnTerminal runs "classify train" under a pseudo-terminal of 80
 // columns (script(1)): the bar is redrawn in place, each draw shorter than
 // the terminal; piped into cat it prints one plain line per epoch.

@@ -108,13 +108,16 @@ func runTrain(e *env, o *trainOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	if o.from != "" && !o.set["seed"] {
-		// Resume the run's split, shuffles and dropout masks.
+	if o.from != "" {
 		cfg, err := models.LoadConfig(o.from)
 		if err != nil {
 			return err
 		}
-		o.seed = cfg.Training.Seed
+		if !o.set["seed"] {
+			o.seed = cfg.Training.Seed // resume the run's split, shuffles and dropout masks
+		}
+		// The checkpoint fixes the task: its label lists are read as lists.
+		o.multiLabel = o.multiLabel || cfg.Task == data.MultiLabel
 	}
 	var saveOpts []models.SaveOption
 	if o.overwrite {

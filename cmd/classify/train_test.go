@@ -428,6 +428,11 @@ func TestTrainMultiLabel(t *testing.T) {
 	if status != 0 || !strings.HasPrefix(stdout, "\t") {
 		t.Errorf("predict --threshold 0.999999 = %d %q; want no label", status, stdout)
 	}
+	// The checkpoint fixes the task: --from reads the label lists without --multi-label.
+	status, stdout, stderr = runCommand("", "train", "--from", out, "--data", data, "--epochs", "1", "--out", filepath.Join(t.TempDir(), "more"))
+	if status != 0 {
+		t.Errorf("train --from a multi-label checkpoint = %d %q %q", status, stdout, stderr)
+	}
 }
 
 // TestSequentialCheckpointCommands saves a Sequential assembled in Go and
