@@ -58,6 +58,7 @@ func commands() map[string]command {
 		"vectors train":     vectorsTrainCommand,
 		"vectors neighbors": vectorsNeighborsCommand,
 		"vectors analogy":   vectorsAnalogyCommand,
+		"vectors eval":      vectorsEvalCommand,
 		"version":           versionCommand,
 		"bench":             benchCommand,
 	}
