@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +27,10 @@ type env struct {
 	terminal bool
 	// width is stderr's width in columns (0: unknown, no limit).
 	width int
+	// ctx, when not nil, is the context long commands start from (the
+	// signals of SIGINT and SIGTERM are added to it): a test cancels it to
+	// stand for a signal.
+	ctx context.Context
 }
 
 // command is one subcommand. setup defines its flags on fs and returns the
@@ -53,6 +58,7 @@ func commands() map[string]command {
 		"vectors train":     vectorsTrainCommand,
 		"vectors neighbors": vectorsNeighborsCommand,
 		"vectors analogy":   vectorsAnalogyCommand,
+		"vectors eval":      vectorsEvalCommand,
 		"version":           versionCommand,
 		"bench":             benchCommand,
 	}

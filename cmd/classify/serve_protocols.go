@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -19,6 +20,10 @@ import (
 func predictionLabel(p models.Prediction) (string, float32) {
 	return p.Label, p.Score
 }
+
+// labeler is what a predictor may tell of its labels: *models.Predictor
+// does, for the KServe v2 "scores" tensor.
+type labeler interface{ Labels() []string }
 
 // predictResponse is the answer of POST /v1/predict and of TF Serving's
 // predict, one prediction per text in order.
@@ -392,22 +397,48 @@ type v2Tensor struct {
 	Data     any    `json:"data,omitempty"`
 }
 
-// v2OutputNames are the output tensors of every model, in order.
-var v2OutputNames = []string{"label", "score"}
+// v2OutputNames are the output tensors, in order: "scores" only for a
+// model that tells its labels.
+var v2OutputNames = []string{"label", "score", "scores"}
 
-// v2Outputs are the output tensors for preds: the label names (BYTES) and
-// their probabilities (FP32).
-func v2Outputs(preds []models.Prediction) map[string]v2Tensor {
+// v2Outputs are the output tensors for preds: the label names (BYTES),
+// their probabilities (FP32) and, when names are known, every label's
+// probability in the order of names (FP32, [N, K]; the K names are the
+// model metadata's "labels" parameter).
+func v2Outputs(preds []models.Prediction, names []string) map[string]v2Tensor {
 	labels := make([]string, len(preds))
 	scores := make([]float32, len(preds))
+	all := make([]float32, 0, len(preds)*len(names))
 	for i, p := range preds {
 		labels[i], scores[i] = predictionLabel(p)
+		if names == nil {
+			continue
+		}
+		byName := map[string]float32{}
+		for _, ls := range p.Scores {
+			byName[ls.Label] = ls.Score
+		}
+		for _, n := range names {
+			all = append(all, byName[n])
+		}
 	}
 	n := []int{len(preds)}
-	return map[string]v2Tensor{
+	out := map[string]v2Tensor{
 		"label": {Name: "label", Datatype: "BYTES", Shape: n, Data: labels},
 		"score": {Name: "score", Datatype: "FP32", Shape: n, Data: scores},
 	}
+	if names != nil {
+		out["scores"] = v2Tensor{Name: "scores", Datatype: "FP32", Shape: []int{len(preds), len(names)}, Data: all}
+	}
+	return out
+}
+
+// labelsOf is the labels of v's model, or nil when it does not tell them.
+func labelsOf(v *modelVersion) []string {
+	if l, ok := v.p.(labeler); ok {
+		return l.Labels()
+	}
+	return nil
 }
 
 func (s *server) v2Server(w http.ResponseWriter, r *http.Request, _ string) {
@@ -446,20 +477,31 @@ func (s *server) v2Model(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	versions := []string{}
+	var labels []string
 	if v := m.cur.Load(); v != nil {
 		versions = append(versions, strconv.Itoa(v.version))
+		labels = labelsOf(v)
 	}
-	outputs := v2Outputs(nil)
+	outputs := v2Outputs(nil, labels)
 	meta := map[string]any{
 		"name":     m.name,
 		"versions": versions,
 		"platform": "classify",
 		"inputs":   []v2Tensor{{Name: "text", Datatype: "BYTES", Shape: []int{-1}}},
 	}
+	if labels != nil {
+		meta["parameters"] = map[string]any{"labels": labels}
+	}
 	var outs []v2Tensor
 	for _, n := range v2OutputNames {
-		t := outputs[n]
+		t, ok := outputs[n]
+		if !ok {
+			continue
+		}
 		t.Shape, t.Data = []int{-1}, nil
+		if n == "scores" {
+			t.Shape = []int{-1, len(labels)}
+		}
 		outs = append(outs, t)
 	}
 	meta["outputs"] = outs
@@ -490,10 +532,17 @@ func (s *server) v2Infer(w http.ResponseWriter, r *http.Request, name string) {
 	if !ok {
 		return
 	}
-	all := v2Outputs(preds)
+	all := v2Outputs(preds, labelsOf(v))
 	var outs []v2Tensor
 	for _, n := range req.outputs {
-		outs = append(outs, all[n])
+		if t, ok := all[n]; ok {
+			outs = append(outs, t)
+		} else if !req.asked {
+			continue
+		} else {
+			writeError(w, http.StatusBadRequest, "model %s has no output %q: it does not tell its labels", m.name, n)
+			return
+		}
 	}
 	resp := map[string]any{"model_name": m.name, "model_version": strconv.Itoa(v.version), "outputs": outs}
 	if req.id != "" {
@@ -507,6 +556,7 @@ type v2Request struct {
 	id      string
 	texts   []string
 	outputs []string // the tensors to answer with, in order
+	asked   bool     // outputs came from the request
 }
 
 // v2ReadInfer reads the body of an infer request.
@@ -555,7 +605,7 @@ func v2ReadInfer(body []byte) (v2Request, error) {
 		if jsonKind(raw) != "array" || json.Unmarshal(raw, &outs) != nil {
 			return req, errors.New(`"outputs" must be an array of {"name": ...}`)
 		}
-		req.outputs = nil
+		req.outputs, req.asked = nil, true
 		for i, o := range outs {
 			of, err := jsonFields(o, fmt.Sprintf(`"outputs"[%d]`, i), "name", "parameters")
 			if err != nil {
@@ -563,7 +613,7 @@ func v2ReadInfer(body []byte) (v2Request, error) {
 			}
 			var n string
 			json.Unmarshal(of["name"], &n)
-			if _, ok := v2Outputs(nil)[n]; !ok {
+			if !slices.Contains(v2OutputNames, n) {
 				return req, fmt.Errorf(`"outputs"[%d] asks for %s; the outputs are %s`, i, orMissing(of["name"]), quoteList(v2OutputNames))
 			}
 			req.outputs = append(req.outputs, n)

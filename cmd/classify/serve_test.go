@@ -822,13 +822,35 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("POST /v2/models/a/infer = %d", got)
 	}
 	var v2labels []string
-	var v2scores []float32
+	var v2scores, v2all []float32
+	var allShape []int
 	for _, o := range v2.Outputs {
 		switch o.Name {
 		case "label":
 			json.Unmarshal(o.Data, &v2labels)
 		case "score":
 			json.Unmarshal(o.Data, &v2scores)
+		case "scores":
+			json.Unmarshal(o.Data, &v2all)
+			allShape = o.Shape
+		}
+	}
+	// "scores" is [N, K] in the order of the metadata's labels.
+	var labelMeta struct {
+		Parameters struct{ Labels []string }
+	}
+	getJSON(t, url+"/v2/models/a", &labelMeta)
+	k := len(labelMeta.Parameters.Labels)
+	if k < 2 || !reflect.DeepEqual(allShape, []int{len(texts), k}) || len(v2all) != len(texts)*k {
+		t.Errorf("v2 scores tensor of shape %v with %d values for labels %q, want [%d, K]", allShape, len(v2all), labelMeta.Parameters.Labels, len(texts))
+	} else {
+		for i, p := range v1.Predictions {
+			for _, ls := range p.Scores {
+				j := slices.Index(labelMeta.Parameters.Labels, ls.Label)
+				if j < 0 || v2all[i*k+j] != ls.Score {
+					t.Errorf("v2 scores[%d] for %q is not /v1/predict's %v", i, ls.Label, ls.Score)
+				}
+			}
 		}
 	}
 	var v2got []labelScore
