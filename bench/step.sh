@@ -25,7 +25,7 @@ BASE_REV=${BASE_REV:-$(git -C "$(dirname "$0")" merge-base HEAD main)}
 REF=${TORCH_REFERENCE:-$root/../shared/bench/torch_reference.py}
 
 W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+trap 'rm -rf "$W"' EXIT INT TERM
 (cd "$root" && go build -o "$W/new" ./cmd/classify)
 mkdir "$W/base"
 (cd "$root" && git archive "$BASE_REV" | tar -x -C "$W/base")
@@ -36,22 +36,21 @@ if [ -e "$REF" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then torch=1
 load() { cut -d' ' -f1 /proc/loadavg; }
 ms() { sed -n 's/.*"median_ms_per_step": *\([0-9.]*\).*/\1/p' | tail -1; }
 R=$W/results.txt # T side ms load, one run a line
+rec() { echo "$1 $2 $3 $4" | tee -a "$R" >&2; }
 for i in $(seq 1 "$RUNS"); do
 	for T in $SEQ_LENS; do
 		args=(bench --seq-len "$T" --steps "$STEPS")
-		l=$(load); echo "$T base $("$W/old" "${args[@]}" | ms) $l" >>"$R"
-		l=$(load); echo "$T avx512 $("$W/new" "${args[@]}" | ms) $l" >>"$R"
-		l=$(load); echo "$T avx2 $(CLASSIFY_SIMD=avx2 "$W/new" "${args[@]}" | ms) $l" >>"$R"
+		l=$(load); rec "$T" base "$("$W/old" "${args[@]}" | ms)" "$l"
+		l=$(load); rec "$T" avx512 "$("$W/new" "${args[@]}" | ms)" "$l"
+		l=$(load); rec "$T" avx2 "$(CLASSIFY_SIMD=avx2 "$W/new" "${args[@]}" | ms)" "$l"
 		if [ $torch = 1 ]; then
 			for th in 1 2; do
 				l=$(load)
-				echo "$T torch$th $(/usr/bin/python3 "$REF" --threads $th step --seq-len "$T" --steps "$STEPS" | ms) $l" >>"$R"
+				rec "$T" torch$th "$(/usr/bin/python3 "$REF" --threads $th step --seq-len "$T" --steps "$STEPS" | ms)" "$l"
 			done
 		fi
-		echo "round $i T=$T done (load $(load))" >&2
 	done
 done
-cat "$R" >&2
 python3 - "$R" <<'EOF'
 import statistics, sys
 runs = {}

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -15,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Example is one labelled text. Labels holds the names of its labels:
@@ -37,6 +40,19 @@ type LoadOptions struct {
 	// of labels ("grain,wheat"), an empty field meaning no label. A JSON
 	// lines "labels" array is a list whatever MultiLabel says.
 	MultiLabel bool
+	// MaxLineBytes bounds a line of a file, a CSV record and a file of the
+	// folder-per-class form (SPEC section 3: --max-line-bytes); 0 means
+	// DefaultMaxLineBytes. The readers stream: memory grows with the
+	// examples kept, not with the file.
+	MaxLineBytes int
+}
+
+// maxLine is the line limit opts ask for.
+func (o LoadOptions) maxLine() int {
+	if o.MaxLineBytes > 0 {
+		return o.MaxLineBytes
+	}
+	return DefaultMaxLineBytes
 }
 
 func (o LoadOptions) columns() (text, label string) {
@@ -82,10 +98,10 @@ func (s *Store) Load(path string, opts LoadOptions) ([]Example, error) {
 		if err != nil {
 			return nil, err
 		}
-		return loadFolder(dir)
+		return s.Load(dir, opts)
 	}
 	if st.IsDir() {
-		return loadFolder(path)
+		return loadFolder(path, opts)
 	}
 	return LoadFile(path, opts)
 }
@@ -173,25 +189,43 @@ func Texts(ex []Example) []string {
 }
 
 // lines calls fn with each line of r (without "\n" or a "\r" before it) and
-// its number from 1. It splits on "\n" alone: NEL and the like are text.
-func lines(r io.Reader, fn func(line []byte, n int) error) error {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	for n := 1; len(data) > 0; n++ {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
+// its number from 1, reading r as it goes; the line passed to fn is valid
+// only during the call. It splits on "\n" alone: NEL and the like are text.
+// A line over max bytes is an error naming name and the line, raised before
+// more than max bytes of it are held.
+func lines(r io.Reader, name string, max int, fn func(line []byte, n int) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var long []byte // a line longer than br's buffer
+	for n := 1; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long[:0], line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				if len(long) > max+1 { // +1: the "\r" of "\r\n"
+					return lineError(name, n, "line longer than %d bytes (the limit on a line)", max)
+				}
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
 		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if err := fn(line, n); err != nil {
-			return err
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if len(line) == 0 && err == io.EOF {
+			return nil
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		if len(line) > max {
+			return lineError(name, n, "line longer than %d bytes (the limit on a line)", max)
+		}
+		if ferr := fn(line, n); ferr != nil {
+			return ferr
+		}
+		if err == io.EOF {
+			return nil
 		}
 	}
-	return nil
 }
 
 var utf8BOM = []byte("\xef\xbb\xbf")
@@ -202,7 +236,7 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 func ReadTSV(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
 	var ex []Example
 	first, header, swap := true, false, false
-	err := lines(r, func(line []byte, n int) error {
+	err := lines(r, name, opts.maxLine(), func(line []byte, n int) error {
 		if n == 1 {
 			line = bytes.TrimPrefix(line, utf8BOM)
 		}
@@ -254,19 +288,36 @@ func ReadTSV(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
 // ReadCSV reads an RFC 4180 file with a header from r; opts names the
 // columns, name is the file's name for errors.
 func ReadCSV(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
+	br := bufio.NewReaderSize(r, 64<<10)
+	if bom, _ := br.Peek(len(utf8BOM)); bytes.Equal(bom, utf8BOM) {
+		br.Discard(len(utf8BOM))
 	}
-	data = bytes.TrimPrefix(data, utf8BOM)
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%s:1: no examples: the file is empty", name)
-	}
-	cr := csv.NewReader(bytes.NewReader(data))
+	// A record, which may span lines, is bounded as a line is.
+	max := opts.maxLine()
+	limit := &recordLimit{r: br, max: int64(max)}
+	cr := csv.NewReader(limit)
 	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, csvError(name, err)
+	csvErr := func(err error) error {
+		if errors.Is(err, errRecordTooLong) {
+			return lineError(name, limit.start+1, "record longer than %d bytes (the limit on a line)", max)
+		}
+		return csvError(name, err)
+	}
+	var header []string
+	for {
+		h, err := cr.Read()
+		if err == io.EOF {
+			return nil, fmt.Errorf("%s:1: no examples: the file is empty", name)
+		}
+		if err != nil {
+			return nil, csvErr(err)
+		}
+		// A file of blank lines is empty, as before the reader streamed.
+		if len(h) == 1 && strings.TrimSpace(h[0]) == "" {
+			continue
+		}
+		header = append([]string(nil), h...)
+		break
 	}
 	textCol, labelCol := opts.columns()
 	ti, li := -1, -1
@@ -287,27 +338,63 @@ func ReadCSV(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
 	}
 	var ex []Example
 	for {
-		rec, err := cr.Read()
+		fields, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, csvError(name, err)
+			return nil, csvErr(err)
 		}
 		line, _ := cr.FieldPos(0)
-		if !utf8.ValidString(rec[ti]) || !utf8.ValidString(rec[li]) {
+		if !utf8.ValidString(fields[ti]) || !utf8.ValidString(fields[li]) {
 			return nil, lineError(name, line, "text is not valid UTF-8")
 		}
-		labels, err := ParseLabels(rec[li], opts.MultiLabel)
+		labels, err := ParseLabels(fields[li], opts.MultiLabel)
 		if err != nil {
 			return nil, lineError(name, line, "%v", err)
 		}
-		ex = append(ex, Example{Text: rec[ti], Labels: labels, Line: line})
+		ex = append(ex, Example{Text: fields[ti], Labels: labels, Line: line})
 	}
 	if len(ex) == 0 {
 		return nil, lineError(name, 2, "no examples after the header")
 	}
 	return ex, nil
+}
+
+var errRecordTooLong = errors.New("record too long")
+
+// recordLimit passes r's bytes on, failing with errRecordTooLong once a
+// stretch of more than max bytes has passed without a line break outside
+// double quotes: a record longer than the limit, whether on one line or on
+// many inside a quoted field. Blank lines cost nothing. RFC 4180 doubles a
+// quote inside a quoted field, which toggles inQuotes twice.
+type recordLimit struct {
+	r        io.Reader
+	n, max   int64
+	inQuotes bool
+	// lines counts the line breaks passed; start is the line the current
+	// stretch starts on.
+	lines, start int
+}
+
+func (l *recordLimit) Read(p []byte) (int, error) {
+	k, err := l.r.Read(p)
+	for _, c := range p[:k] {
+		switch {
+		case c == '"':
+			l.inQuotes = !l.inQuotes
+		case c == '\n':
+			l.lines++
+			if !l.inQuotes {
+				l.n, l.start = 0, l.lines
+				continue
+			}
+		}
+		if l.n++; l.n > l.max {
+			return 0, errRecordTooLong
+		}
+	}
+	return k, err
 }
 
 // csvError turns encoding/csv's error into "file:line: message".
@@ -327,7 +414,7 @@ func csvError(name string, err error) error {
 func ReadJSONL(r io.Reader, name string, opts LoadOptions) ([]Example, error) {
 	textKey, labelKey := opts.columns()
 	var ex []Example
-	err := lines(r, func(line []byte, n int) error {
+	err := lines(r, name, opts.maxLine(), func(line []byte, n int) error {
 		if n == 1 {
 			line = bytes.TrimPrefix(line, utf8BOM)
 		}
@@ -416,17 +503,17 @@ func jsonLabel(raw json.RawMessage) (string, error) {
 }
 
 // loadFolder reads the folder forms of Load.
-func loadFolder(dir string) ([]Example, error) {
+func loadFolder(dir string, opts LoadOptions) ([]Example, error) {
 	pos, neg := filepath.Join(dir, "rt-polarity.pos"), filepath.Join(dir, "rt-polarity.neg")
 	if isFile(pos) && isFile(neg) {
-		return loadPolarity(pos, neg)
+		return loadPolarity(pos, neg, opts.maxLine())
 	}
 	if classes := classFolders(dir); len(classes) >= 2 {
-		return loadClassFolders(dir, classes)
+		return loadClassFolders(dir, classes, opts.maxLine())
 	}
 	train := filepath.Join(dir, "train")
 	if classes := classFolders(train); len(classes) >= 2 {
-		return loadClassFolders(train, classes)
+		return loadClassFolders(train, classes, opts.maxLine())
 	}
 	return nil, fmt.Errorf("%s: a data folder holds rt-polarity.pos and rt-polarity.neg, or a folder of .txt files per class (pos/, neg/, ...), or train/ holding those", dir)
 }
@@ -459,20 +546,24 @@ func classFolders(dir string) []string {
 // Sentences are trimmed of white space, as the shared TSVs derived from
 // them are. The positive file's sentences come first, labelled "pos",
 // then the negative's, "neg".
-func loadPolarity(pos, neg string) ([]Example, error) {
+func loadPolarity(pos, neg string, max int) ([]Example, error) {
 	var ex []Example
 	for _, f := range []struct{ path, label string }{{pos, "pos"}, {neg, "neg"}} {
-		b, err := os.ReadFile(f.path)
+		file, err := os.Open(f.path)
 		if err != nil {
 			return nil, err
 		}
 		n0 := len(ex)
-		lines(bytes.NewReader(b), func(line []byte, n int) error {
+		err = lines(file, f.path, max, func(line []byte, n int) error {
 			if text := strings.TrimSpace(DecodeWindows1252(line)); text != "" {
 				ex = append(ex, Example{Text: text, Labels: []string{f.label}, Line: n})
 			}
 			return nil
 		})
+		file.Close()
+		if err != nil {
+			return nil, err
+		}
 		if len(ex) == n0 {
 			return nil, fmt.Errorf("%s:1: no examples: the file is empty", f.path)
 		}
@@ -482,8 +573,8 @@ func loadPolarity(pos, neg string) ([]Example, error) {
 
 // loadClassFolders reads dir/CLASS/*.txt for each class, in the order
 // given, each class's files in file-name order, one example per file
-// labelled with its folder's name.
-func loadClassFolders(dir string, classes []string) ([]Example, error) {
+// labelled with its folder's name. A file over max bytes is an error.
+func loadClassFolders(dir string, classes []string, max int) ([]Example, error) {
 	var ex []Example
 	for _, class := range classes {
 		names, err := filepath.Glob(filepath.Join(dir, class, "*.txt"))
@@ -492,7 +583,7 @@ func loadClassFolders(dir string, classes []string) ([]Example, error) {
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			b, err := os.ReadFile(name)
+			b, err := ReadFileLimit(name, int64(max))
 			if err != nil {
 				return nil, err
 			}
@@ -517,29 +608,12 @@ func invalidAt(b []byte) int {
 	return len(b)
 }
 
-// windows1252 holds the runes of bytes 0x80-0x9F; the others are Latin-1.
-// The five bytes that Windows-1252 leaves undefined map to the C1 control
-// of the same value, as the WHATWG Encoding Standard says.
-var windows1252 = [32]rune{
-	0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
-	0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
-}
-
-// DecodeWindows1252 decodes Windows-1252 bytes to a string.
+// DecodeWindows1252 decodes Windows-1252 bytes to a string, as the WHATWG
+// Encoding Standard (and golang.org/x/text's table of it) says: the five
+// bytes that Windows-1252 leaves undefined become the C1 controls of the
+// same value.
 func DecodeWindows1252(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(len(b))
-	for _, c := range b {
-		switch {
-		case c < 0x80:
-			sb.WriteByte(c)
-		case c < 0xA0:
-			sb.WriteRune(windows1252[c-0x80])
-		default:
-			sb.WriteRune(rune(c))
-		}
-	}
-	return sb.String()
+	// A single-byte decoder cannot fail: every byte has a rune.
+	out, _ := charmap.Windows1252.NewDecoder().Bytes(b)
+	return string(out)
 }

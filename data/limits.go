@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -28,17 +29,20 @@ func ReadFileLimit(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	size := int64(-1)
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		size = st.Size()
-	}
-	return ReadLimit(f, size, path, limit)
+	return ReadLimit(f, path, limit)
 }
 
 // ReadLimit reads r to its end as io.ReadAll does, and refuses with an
 // error naming path a content of more than limit bytes, without reading
-// further. size is r's size when known (a regular file's), else -1.
-func ReadLimit(r io.Reader, size int64, path string, limit int64) ([]byte, error) {
+// further. A regular file (r with a Stat method: *os.File, fs.File) is
+// refused from its size before anything is read.
+func ReadLimit(r io.Reader, path string, limit int64) ([]byte, error) {
+	size := int64(-1)
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
 	tooLarge := func(size string) error {
 		return fmt.Errorf("%s: %s, over the limit of %d bytes", path, size, limit)
 	}

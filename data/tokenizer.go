@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 
 	sugar "github.com/sugarme/tokenizer"
 	"github.com/sugarme/tokenizer/model/wordlevel"
@@ -160,13 +159,7 @@ func LoadTokenizer(path string) (*Tokenizer, error) {
 // ReadTokenizer reads a tokenizer.json from r, as LoadTokenizer; path
 // names it in errors.
 func ReadTokenizer(r io.Reader, path string) (*Tokenizer, error) {
-	size := int64(-1)
-	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
-		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
-			size = fi.Size()
-		}
-	}
-	b, err := ReadLimit(r, size, path, MaxTokenizerBytes)
+	b, err := ReadLimit(r, path, MaxTokenizerBytes)
 	if err != nil {
 		return nil, err
 	}

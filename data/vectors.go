@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,6 +22,10 @@ type Vectors struct {
 	Words  []string
 	Dim    int
 	Values []float32
+	// Subwords, when not nil, gives vectors to words outside Words from
+	// their character n-grams (a fastText .bin model); EmbeddingMatrix
+	// uses it for the vocabulary's words that Words lacks.
+	Subwords *SubwordVectors
 }
 
 // Vector returns the vector of the i-th word, sharing Values.
@@ -42,10 +47,41 @@ func (v *Vectors) Index() map[string]int {
 // header fails cleanly instead of allocating gigabytes.
 const maxDim = 1 << 16
 
+// maxReserve bounds the values a reader sets aside before the rows arrive:
+// what a header claims is a hint, never a size to allocate. Past it the
+// slices grow as rows are read, so memory follows the file's real content.
+const maxReserve = 1 << 20
+
+// reserve returns the rows to set aside for a header that claims count rows
+// of dim values: count, but no more than the file can hold (size bytes at
+// minRow bytes a row, when size >= 0) nor than maxReserve values.
+func reserve(count, dim int, size, minRow int64) int {
+	n := min(count, maxReserve/dim)
+	if size >= 0 {
+		n = int(min(int64(n), size/minRow))
+	}
+	return max(n, 0)
+}
+
+// fileSize returns the size of r when r is a regular file, else -1.
+func fileSize(r io.Reader) int64 {
+	f, ok := r.(*os.File)
+	if !ok {
+		return -1
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return -1
+	}
+	return st.Size()
+}
+
 // LoadVectors reads word vectors: a GloVe text file (word v1 ... vd per
 // line), a word2vec text file (a first line "count dim", as fastText's
-// .vec), a word2vec binary file (.bin), any of them gzipped (.gz), or a
-// name glove.6B.50d ... glove.6B.300d that DefaultStore finds or downloads.
+// .vec), a word2vec binary file (.bin), a fastText model (.bin, told from
+// word2vec's by its magic number; see ReadFastTextModel), any of them
+// gzipped (.gz), or a name glove.6B.50d ... glove.6B.300d that
+// DefaultStore finds or downloads.
 // A row of the wrong width, a value that is not a finite number, or an
 // empty file is an error naming the line (the record, in binary files).
 // Words are kept as their bytes, valid UTF-8 or not.
@@ -69,16 +105,21 @@ func (s *Store) LoadVectors(path string) (*Vectors, error) {
 	defer f.Close()
 	var r io.Reader = f
 	inner := path
+	size := fileSize(f)
 	if strings.HasSuffix(strings.ToLower(path), ".gz") {
 		gz, err := gzip.NewReader(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		defer gz.Close()
-		r, inner = gz, path[:len(path)-3]
+		r, inner, size = gz, path[:len(path)-3], -1
 	}
 	if strings.HasSuffix(strings.ToLower(inner), ".bin") {
-		return ReadWord2VecBinary(r, path)
+		br := bufio.NewReaderSize(r, 1<<20)
+		if magic, _ := br.Peek(4); isFastTextModel(magic) {
+			return ReadFastTextModel(br, path, size)
+		}
+		return readWord2VecBinary(br, path, size)
 	}
 	return ReadVectorsText(r, path)
 }
@@ -86,7 +127,13 @@ func (s *Store) LoadVectors(path string) (*Vectors, error) {
 // ReadVectorsText reads GloVe or word2vec text vectors from r; name is the
 // file's name for errors. Fields are separated by spaces or tabs; trailing
 // white space (fastText writes a space) and blank lines are ignored.
+//
+// The header's count is never trusted as a size to allocate: the rows set
+// aside are bounded by what the file can hold (when r is an *os.File) and
+// by a few MiB, and the slices grow as rows arrive, so a header claiming a
+// million rows in a file of one row costs what the row costs.
 func ReadVectorsText(r io.Reader, name string) (*Vectors, error) {
+	size := fileSize(r)
 	br := bufio.NewReaderSize(r, 1<<20)
 	v := &Vectors{}
 	declared := -1 // the word2vec header's count, -1 for GloVe
@@ -114,8 +161,10 @@ func ReadVectorsText(r io.Reader, name string) (*Vectors, error) {
 					return nil, lineError(name, n, "header %q: want a count >= 0 and a dimension in 1..%d", line, maxDim)
 				}
 				declared, v.Dim = count, dim
-				v.Words = make([]string, 0, min(count, 1<<20))
-				v.Values = make([]float32, 0, min(count, 1<<20)*dim)
+				// A text row takes at least two bytes a value ("w 0 0").
+				rows := reserve(count, dim, size, int64(2*dim+1))
+				v.Words = make([]string, 0, rows)
+				v.Values = make([]float32, 0, rows*dim)
 				continue
 			}
 		}
@@ -194,8 +243,15 @@ func splitFields(line []byte, dst [][]byte) [][]byte {
 // ReadWord2VecBinary reads word2vec's binary format from r: a text header
 // "count dim\n", then count records of a word, a space and dim
 // little-endian float32 values, with or without a "\n" between records.
-// Name is the file's name for errors, which name the record (from 1).
+// Name is the file's name for errors, which name the record (from 1). As
+// in ReadVectorsText the header's count is never allocated up front.
 func ReadWord2VecBinary(r io.Reader, name string) (*Vectors, error) {
+	return readWord2VecBinary(r, name, fileSize(r))
+}
+
+// readWord2VecBinary is ReadWord2VecBinary for a file of size bytes (-1
+// when not known).
+func readWord2VecBinary(r io.Reader, name string, size int64) (*Vectors, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	header, err := br.ReadString('\n')
 	if err != nil && (err != io.EOF || header == "") {
@@ -216,11 +272,9 @@ func ReadWord2VecBinary(r io.Reader, name string) (*Vectors, error) {
 	if err != nil || count <= 0 || dim <= 0 || dim > maxDim {
 		return nil, lineError(name, 1, "header %q: want \"count dim\" with count >= 1 and dim in 1..%d", strings.TrimSpace(header), maxDim)
 	}
-	v := &Vectors{
-		Dim:    dim,
-		Words:  make([]string, 0, min(count, 1<<20)),
-		Values: make([]float32, 0, min(count, 1<<20)*dim),
-	}
+	// A record takes at least a one-byte word, a space and 4*dim bytes.
+	rows := reserve(count, dim, size, int64(4*dim+2))
+	v := &Vectors{Dim: dim, Words: make([]string, 0, rows), Values: make([]float32, 0, rows*dim)}
 	raw := make([]byte, 4*dim)
 	var word []byte
 	for rec := 1; rec <= count; rec++ {
@@ -271,7 +325,9 @@ func ReadWord2VecBinary(r io.Reader, name string) (*Vectors, error) {
 // word that vec holds is copied from vec. Drawing for every row makes a
 // word's random row independent of which other words vec covers, as in
 // the PyTorch reference (torch.rand over the whole table, then overwrite).
-// The special tokens are never looked up in vec.
+// The special tokens are never looked up in vec. A word that vec lacks
+// gets its n-gram vector when vec has Subwords (a fastText model), and
+// counts as found.
 func EmbeddingMatrix(vocab *Vocabulary, vec *Vectors, seed int64) (matrix []float32, found int) {
 	rows, dim := vocab.Len(), vec.Dim
 	rng := rand.New(rand.NewSource(seed))
@@ -282,9 +338,19 @@ func EmbeddingMatrix(vocab *Vocabulary, vec *Vectors, seed int64) (matrix []floa
 	clear(matrix[:dim]) // [PAD]
 	idx := vec.Index()
 	for id := UnkID + 1; id < rows; id++ {
+		row := matrix[id*dim : (id+1)*dim]
 		if j, ok := idx[vocab.Word(id)]; ok {
-			copy(matrix[id*dim:(id+1)*dim], vec.Vector(j))
+			copy(row, vec.Vector(j))
 			found++
+		} else if vec.Subwords != nil && vec.Subwords.Dim == dim {
+			// fastText's vector for a word it never saw: its n-grams'.
+			// A word with no n-gram row keeps its random row.
+			saved := slices.Clone(row)
+			if vec.Subwords.WordVector(row, vocab.Word(id)) {
+				found++
+			} else {
+				copy(row, saved)
+			}
 		}
 	}
 	return matrix, found
@@ -311,19 +377,28 @@ func share(a, b int) float64 {
 }
 
 // MeasureCoverage tokenizes texts with Words and counts the tokens and the
-// distinct words that vec holds.
+// distinct words that vec holds, or, for a fastText model, can make from
+// n-grams.
 func MeasureCoverage(texts []string, vec *Vectors) Coverage {
 	idx := vec.Index()
 	seen := make(map[string]bool)
 	var c Coverage
+	var rows []int
 	for _, t := range texts {
 		for _, w := range Words(t) {
-			_, ok := idx[w]
+			ok, seenBefore := seen[w]
+			if !seenBefore {
+				_, ok = idx[w]
+				if !ok && vec.Subwords != nil {
+					rows = vec.Subwords.Rows(rows[:0], w)
+					ok = len(rows) > 0
+				}
+			}
 			c.Tokens++
 			if ok {
 				c.TokensFound++
 			}
-			if _, dup := seen[w]; !dup {
+			if !seenBefore {
 				seen[w] = ok
 				c.Words++
 				if ok {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -224,4 +226,94 @@ func TestRTPolarityGolden(t *testing.T) {
 	if want := 4720; found != want {
 		t.Errorf("EmbeddingMatrix(vocabulary of 10000, glove top10k): %d words found, want %d", found, want)
 	}
+}
+
+// allocated returns the bytes fn allocates.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestVectorsHeaderClaims loads the 26-byte files of issue 11, whose
+// header claims 2^20 rows of 2^16 values (256 GiB): each must fail with an
+// error naming the file, after allocating a few MiB at most. Before the
+// fix the readers reserved min(count, 2^20)*dim values and the runtime
+// died of it.
+func TestVectorsHeaderClaims(t *testing.T) {
+	dir := t.TempDir()
+	var bin bytes.Buffer
+	bin.WriteString("1048576 65536\nthe ")
+	binary.Write(&bin, binary.LittleEndian, []float32{0.1, 0.2})
+	files := map[string]string{
+		"b.vec": "1048576 65536\nthe 0.1 0.2\n",
+		"b.bin": bin.String(),
+	}
+	for name, content := range files {
+		for _, p := range []string{writeTestFile(t, dir, name, content), gzipFile(t, writeTestFile(t, dir, "z"+name, content), filepath.Join(dir, name+".gz"))} {
+			var err error
+			n := allocated(func() { _, err = LoadVectors(p) })
+			if err == nil || !strings.HasPrefix(err.Error(), p+":") {
+				t.Errorf("LoadVectors(%s) error = %v, want one naming the file", filepath.Base(p), err)
+			}
+			if n > 16<<20 {
+				t.Errorf("LoadVectors(%s) allocated %d MiB, want at most 16", filepath.Base(p), n>>20)
+			}
+		}
+	}
+	// A header that the file could hold is fine when it is honest...
+	p := writeTestFile(t, dir, "ok.vec", "1 2\nthe 0.1 0.2\n")
+	if v, err := LoadVectors(p); err != nil || len(v.Words) != 1 {
+		t.Errorf("LoadVectors(ok.vec) = %v, %v; want one vector", v, err)
+	}
+	// ...and one that claims more than the file holds is an error.
+	p = writeTestFile(t, dir, "big.vec", "100 2\nthe 0.1 0.2\n")
+	if _, err := LoadVectors(p); err == nil || !strings.Contains(err.Error(), "the header says 100 vectors, the file holds 1") {
+		t.Errorf("LoadVectors(big.vec) error = %v, want the count check", err)
+	}
+}
+
+// FuzzVectorsHeader feeds both readers a header "count dim" of any size
+// followed by any rows, from memory and from a file, and checks that what
+// they allocate follows the input's size, not the header's claims.
+func FuzzVectorsHeader(f *testing.F) {
+	f.Add(uint32(1048576), uint32(65536), []byte("the 0.1 0.2\n"), false)
+	f.Add(uint32(1048576), uint32(65536), []byte("the \xcd\xcc\xcc\x3d\xcd\xcc\x4c\x3e"), true)
+	f.Add(uint32(2), uint32(2), []byte("a 1 2\nb 3 4\n"), false)
+	f.Add(uint32(1), uint32(1), []byte("x \x00\x00\x80\x3f"), true)
+	f.Add(uint32(4000), uint32(1000), []byte(""), true)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, count, dim uint32, body []byte, binaryForm bool) {
+		b := append([]byte(strconv.FormatUint(uint64(count), 10)+" "+strconv.FormatUint(uint64(dim), 10)+"\n"), body...)
+		read := ReadVectorsText
+		name := "f.vec"
+		if binaryForm {
+			read, name = ReadWord2VecBinary, "f.bin"
+		}
+		limit := uint64(32*len(b)) + 8<<20
+		var v *Vectors
+		var err error
+		if n := allocated(func() { v, err = read(bytes.NewReader(b), name) }); n > limit {
+			t.Fatalf("%s from memory: %d bytes allocated for %d bytes of input", name, n, len(b))
+		}
+		checkVectors(t, name, v, err)
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		var w *Vectors
+		if n := allocated(func() { w, err = read(fh, p) }); n > limit {
+			t.Fatalf("%s from a file: %d bytes allocated for %d bytes of input", name, n, len(b))
+		}
+		if err == nil && v != nil && !reflect.DeepEqual(v, w) {
+			t.Fatalf("from a file %+v, from memory %+v", w, v)
+		}
+	})
 }

@@ -35,7 +35,7 @@ func sgemmKernel8x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *fl
 func cellForwardAVX512(z, bias, cPrev, c, tc, h *float32, n int)
 
 // cellBackwardAVX512 is cellBackward for float32 on n units, 16 at a
-// time: z holds 4n values, the others n.
+// time: z and db hold 4n values, the others n.
 //
 //go:noescape
-func cellBackwardAVX512(z, d, dh, dc, cPrev, tc *float32, n int)
+func cellBackwardAVX512(z, d, dh, dc, cPrev, tc, db *float32, n int)

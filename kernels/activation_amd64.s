@@ -311,19 +311,20 @@ fdone:
 	VZEROUPPER
 	RET
 
-// func cellBackwardAVX512(z, d, dh, dc, cPrev, tc *float32, n int)
+// func cellBackwardAVX512(z, d, dh, dc, cPrev, tc, db *float32, n int)
 //
-// cellBackward for float32 rows of n units. Registers: SI z, R8 n in
-// bytes, R9 3n in bytes, DI d, R10 dh, R11 dc, R12 cPrev, R13 tc, CX
-// units left; Z7 holds 1.
-TEXT ·cellBackwardAVX512(SB), NOSPLIT, $0-56
+// cellBackward for float32 rows of n units, adding the gate gradients
+// into db (4n). Registers: SI z, R8 n in bytes, R9 3n in bytes, DI d,
+// R10 dh, R11 dc, R12 cPrev, R13 tc, BX db, CX units left; Z7 holds 1.
+TEXT ·cellBackwardAVX512(SB), NOSPLIT, $0-64
 	MOVQ z+0(FP), SI
 	MOVQ d+8(FP), DI
 	MOVQ dh+16(FP), R10
 	MOVQ dc+24(FP), R11
 	MOVQ cPrev+32(FP), R12
 	MOVQ tc+40(FP), R13
-	MOVQ n+48(FP), CX
+	MOVQ db+48(FP), BX
+	MOVQ n+56(FP), CX
 	TESTQ CX, CX
 	JLE  bdone
 	MOVQ CX, R8
@@ -370,6 +371,15 @@ bloop:
 	VMOVUPS Z24, K1, (SI)(R9*1)
 	VMOVUPS Z25, K1, (R11)
 	VMOVUPS Z18, K1, (R10)        // dh = 0
+	VADDPS.Z (BX), Z21, K1, Z21   // db += the gate gradients
+	VMOVUPS Z21, K1, (BX)
+	VADDPS.Z (BX)(R8*1), Z22, K1, Z22
+	VMOVUPS Z22, K1, (BX)(R8*1)
+	VADDPS.Z (BX)(R8*2), Z23, K1, Z23
+	VMOVUPS Z23, K1, (BX)(R8*2)
+	VADDPS.Z (BX)(R9*1), Z24, K1, Z24
+	VMOVUPS Z24, K1, (BX)(R9*1)
+	ADDQ $64, BX
 	ADDQ $64, SI
 	ADDQ $64, DI
 	ADDQ $64, R10

@@ -19,4 +19,4 @@ func sgemmKernel8x16(k int, a *float32, rsa, csa int, b *float32, ldb int, c *fl
 
 func cellForwardAVX512(z, bias, cPrev, c, tc, h *float32, n int) {}
 
-func cellBackwardAVX512(z, d, dh, dc, cPrev, tc *float32, n int) {}
+func cellBackwardAVX512(z, d, dh, dc, cPrev, tc, db *float32, n int) {}

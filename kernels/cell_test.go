@@ -59,8 +59,14 @@ func TestCellMatchesFormulas(t *testing.T) {
 					// Backward from the gate values the forward pass left,
 					// against the formulas on those same values.
 					dh32, dc32 := convert[float32](dh), convert[float32](dc)
-					cellBackward(z32, convert[float32](d), dh32, dc32, cp32, tc32)
+					db := r(4*H, 1)
+					db32 := convert[float32](db)
+					cellBackward(z32, convert[float32](d), dh32, dc32, cp32, tc32, db32)
 					compare(t, "dz", back32(z32), wantDz, 1e-5)
+					for j := range db {
+						db[j] += wantDz[j]
+					}
+					compare(t, "db", back32(db32), db, 1e-5)
 					compare(t, "dc", back32(dc32), wantDc, 1e-5)
 					compare(t, "dh", back32(dh32), make([]float64, H), 0)
 				})

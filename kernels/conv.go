@@ -1,5 +1,11 @@
 package kernels
 
+import (
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
 // Conv1D is the kernel of Kim's (2014) convolutional text encoder: for
 // each filter width w, Maps filters slide over a [B, T, D] batch, and each
 // filter's output is ReLU'd and max-pooled over the windows that start in
@@ -209,10 +215,11 @@ func resized[F Float](s []F, n int) []F {
 	return s[:n]
 }
 
-// axpy adds a*x to y.
+// axpy adds a*x to y, on gonum's assembly loop.
 func axpy[F Float](a F, x, y []F) {
-	y = y[:len(x)]
-	for j, v := range x {
-		y[j] += a * v
+	if unsafe.Sizeof(a) == 4 {
+		gonum.Implementation{}.Saxpy(len(x), float32(a), as32(x), 1, as32(y), 1)
+		return
 	}
+	gonum.Implementation{}.Daxpy(len(x), float64(a), as64(x), 1, as64(y), 1)
 }

@@ -65,3 +65,43 @@ func BenchmarkConv1DProducts(b *testing.B) {
 		}
 	}
 }
+
+// axpyLoop is axpy as a plain loop, what Conv1D's backward pass used
+// before gonum's assembly one.
+func axpyLoop(a float32, x, y []float32) {
+	y = y[:len(x)]
+	for j, v := range x {
+		y[j] += a * v
+	}
+}
+
+func TestAxpy(t *testing.T) {
+	x := []float32{1, 2, 3, 4, 5, 6, 7}
+	y, want := make([]float32, 7), make([]float32, 7)
+	for i := range y {
+		y[i], want[i] = float32(i), float32(i)
+	}
+	axpy(0.5, x, y)
+	axpyLoop(0.5, x, want)
+	for i := range y {
+		if y[i] != want[i] {
+			t.Fatalf("axpy = %v, want %v", y, want)
+		}
+	}
+}
+
+// BenchmarkAxpy compares the two on the rows Conv1D's backward pass adds:
+// a window of 5 steps of 100 values.
+func BenchmarkAxpy(b *testing.B) {
+	x, y := make([]float32, 500), make([]float32, 500)
+	b.Run("loop", func(b *testing.B) {
+		for b.Loop() {
+			axpyLoop(0.5, x, y)
+		}
+	})
+	b.Run("gonum", func(b *testing.B) {
+		for b.Loop() {
+			axpy(0.5, x, y)
+		}
+	})
+}

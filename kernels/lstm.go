@@ -51,7 +51,6 @@ type LSTM[F Float] struct {
 	dh    []F // [B, H] gradient reaching the carried hidden state
 	dc    []F // [B, H] gradient reaching the carried cell state
 	zeros []F // [H] zeros, a bias for activations that have none
-	ones  []F // [B·(T+1)] ones: dBias is onesᵀ·dz
 
 	// Infer's row order, the time of each row's last real token, and the
 	// number of rows each step of a chunk computes.
@@ -442,7 +441,7 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 				clear(z)
 				continue
 			}
-			cellBackward(z, d, dh, dc, l.cs[(b*S+prev)*H:(b*S+prev+1)*H], l.tc[(b*S+next)*H:(b*S+next+1)*H])
+			cellBackward(z, d, dh, dc, l.cs[(b*S+prev)*H:(b*S+prev+1)*H], l.tc[(b*S+next)*H:(b*S+next+1)*H], dBias[:G])
 		}
 		if s > 0 {
 			// dh_{t-1} += dz_t·Whh; the gradient into the zero initial
@@ -461,13 +460,6 @@ func (l *LSTM[F]) Backward(w *LSTMWeights[F], dOut []F, ldOut int, dx, dWih, dWh
 		clear(l.z[(b*S+spare)*G : (b*S+spare+1)*G])
 	}
 
-	// dBias += the column sums of the gate gradients, as a product on the
-	// vector kernels rather than a scalar loop.
-	l.ones = grow(l.ones, B*S)
-	for i := range l.ones {
-		l.ones[i] = 1
-	}
-	gemmWith(&l.ws, false, false, 1, G, B*S, 1, l.ones, B*S, l.z, G, 1, dBias, G)
 	gemmWith(&l.ws, true, false, G, in, B*S, 1, l.z, G, l.x, in, 1, dWih, in)
 	gemmWith(&l.ws, true, false, G, H, B*S, 1, l.z, G, l.hs, H, 1, dWhh, H)
 	if dx != nil {
@@ -492,16 +484,18 @@ func f32p[F Float](p *F) *float32 { return (*float32)(unsafe.Pointer(p)) }
 // gradients dh and dc reaching its new state from later steps, the cell
 // state before the step and the tanh of the one after. It leaves in dc the
 // gradient for the cell state before the step and zeroes dh for the
-// recurrent product to fill.
-func cellBackward[F Float](z, d, dh, dc, cPrev, tc []F) {
+// recurrent product to fill. It adds the gate gradients into db, the bias
+// gradient, while they are at hand.
+func cellBackward[F Float](z, d, dh, dc, cPrev, tc, db []F) {
 	H := len(dh)
 	if unsafe.Sizeof(z[0]) == 4 && simd == simdAVX512 && H > 0 {
-		z, d, dc, cPrev, tc = z[:4*H], d[:H], dc[:H], cPrev[:H], tc[:H]
-		cellBackwardAVX512(f32p(&z[0]), f32p(&d[0]), f32p(&dh[0]), f32p(&dc[0]), f32p(&cPrev[0]), f32p(&tc[0]), H)
+		z, d, dc, cPrev, tc, db = z[:4*H], d[:H], dc[:H], cPrev[:H], tc[:H], db[:4*H]
+		cellBackwardAVX512(f32p(&z[0]), f32p(&d[0]), f32p(&dh[0]), f32p(&dc[0]), f32p(&cPrev[0]), f32p(&tc[0]), f32p(&db[0]), H)
 		return
 	}
 	zi, zf, zg, zo := z[:H], z[H:2*H], z[2*H:3*H], z[3*H:4*H]
 	d, dc, cPrev, tc = d[:H], dc[:H], cPrev[:H], tc[:H]
+	bi, bf, bg, bo := db[:H], db[H:2*H], db[2*H:3*H], db[3*H:4*H]
 	for j := range dh {
 		i, f, g, o := zi[j], zf[j], zg[j], zo[j]
 		dhj := dh[j] + d[j]
@@ -511,6 +505,10 @@ func cellBackward[F Float](z, d, dh, dc, cPrev, tc []F) {
 		zf[j] = dcj * cPrev[j] * f * (1 - f)
 		zg[j] = dcj * i * (1 - g*g)
 		zo[j] = dhj * t * o * (1 - o)
+		bi[j] += zi[j]
+		bf[j] += zf[j]
+		bg[j] += zg[j]
+		bo[j] += zo[j]
 		dc[j] = dcj * f
 		dh[j] = 0
 	}

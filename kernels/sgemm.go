@@ -49,7 +49,7 @@ type packedB struct {
 // kernel of level: B itself on AVX-512, a packed copy otherwise. A
 // prepared B that reads the caller's b is valid while b is unchanged.
 func (pb *packedB) prepare(level simdLevel, transB bool, k, n int, b []float32, ldb int) {
-	if level != simdAVX512 || transB {
+	if level != simdAVX512 || transB || k == 0 || n == 0 {
 		pb.pack(level, transB, k, n, b, ldb)
 		return
 	}

@@ -296,11 +296,7 @@ func readLimit(fsys fs.FS, name, path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	size := int64(-1)
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		size = st.Size()
-	}
-	return data.ReadLimit(f, size, path, limit)
+	return data.ReadLimit(f, path, limit)
 }
 
 // Load reads the checkpoint folder dir for prediction and evaluation,

@@ -104,6 +104,11 @@ func NewClassifier(cfg Config, head train.Head, embedding *tensor.Dense, seed in
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if head != nil {
+		if err := cfg.checkWeights(head.Units()); err != nil {
+			return nil, err
+		}
+	}
 	if s := embedding.Shape(); len(s) != 2 || s[0] != cfg.VocabSize || s[1] != cfg.Dim {
 		return nil, fmt.Errorf("embedding matrix of shape %v, want [%d %d]", s, cfg.VocabSize, cfg.Dim)
 	}

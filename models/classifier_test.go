@@ -450,3 +450,40 @@ func TestLoadFormatVersion1(t *testing.T) {
 		t.Errorf("format 1 logits %v, want %v", after, before)
 	}
 }
+
+// TestPredictorReplicas runs concurrent calls on several replicas and
+// wants every answer to equal the one replica's, and no more replicas
+// than asked for.
+func TestPredictorReplicas(t *testing.T) {
+	m := tinyClassifier(t, tinyConfig("relative", "max"), 8)
+	ck := &Checkpoint{Tokenizer: tinyTokenizer(t), Model: m.Sequential}
+	texts := []string{"the film is a gem!", "dull and not good", "", "a a a a a a a a a a a a a a", "unknown words here"}
+	want, err := NewPredictorN(ck, 1).Predict(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPredictorN(ck, 3)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for r := 0; r < 10; r++ {
+				got, err := p.Predict(texts)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for i := range got {
+					if !samePrediction(got[i], want[i]) {
+						t.Errorf("goroutine %d: Predict(%q) = %+v, want %+v", g, texts[i], got[i], want[i])
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	if p.made > 3 {
+		t.Errorf("%d replicas made, want at most 3", p.made)
+	}
+}

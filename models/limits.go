@@ -39,28 +39,35 @@ func (c Config) checkLimits() error {
 			return fmt.Errorf("%s %d: want at most %d", l.name, l.got, l.max)
 		}
 	}
-	if n := c.weightCount(); n > MaxWeights {
-		return fmt.Errorf("vocab_size %d, dim %d, max_len %d and hidden %d make a model of %d weights, over the limit of %d (1 GiB of float32)",
-			c.VocabSize, c.Dim, c.MaxLen, c.Hidden, n, MaxWeights)
+	return c.checkWeights(1)
+}
+
+// checkWeights refuses a model of c with k output units (the labels) of
+// more than MaxWeights weights.
+func (c Config) checkWeights(k int) error {
+	if n := c.weightCount(k); n > MaxWeights {
+		return fmt.Errorf("vocab_size %d, dim %d, max_len %d, hidden %d and %d output units make a model of %d weights, over the limit of %d (1 GiB of float32)",
+			c.VocabSize, c.Dim, c.MaxLen, c.Hidden, k, n, MaxWeights)
 	}
 	return nil
 }
 
-// weightCount is the number of values the model of c holds: the tensors
-// of weightShapes, less the zero bias_hh that only the file holds, plus the
-// sinusoidal table, which is computed rather than stored. The sizes are
+// weightCount is the number of values the model of c with k output units
+// holds: the tensors of weightShapes, less the zero bias_hh that only the
+// file holds, plus the sinusoidal table, which is computed rather than
+// stored. The sizes are
 // bounded one by one first, so that it cannot overflow.
-func (c Config) weightCount() int64 {
+func (c Config) weightCount(k int) int64 {
 	var n int64
-	for _, w := range c.weightShapes(1) {
+	for _, w := range c.weightShapes(k) {
 		if isBiasHH(w.name) {
 			continue
 		}
-		k := int64(1)
+		size := int64(1)
 		for _, d := range w.shape {
-			k *= int64(d)
+			size *= int64(d)
 		}
-		n += k
+		n += size
 	}
 	if c.PosEncoding == "sinusoidal" {
 		n += int64(c.MaxLen) * int64(c.Dim)

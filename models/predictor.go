@@ -3,8 +3,10 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/classify/classify/data"
 	"github.com/classify/classify/train"
@@ -94,14 +96,22 @@ func NewPrediction(h train.Head, logits []float32) Prediction {
 }
 
 // Predictor is a checkpoint loaded once for prediction. It is safe for
-// concurrent use by many goroutines: their batches take turns on the
-// model, each using every core.
+// concurrent use by many goroutines, and concurrent calls run at once:
+// it keeps up to Replicas copies of the model (Gorgonia writes to a
+// graph's weight tensors while it runs, so two runs cannot share them),
+// each call taking a free one, made on first need.
 type Predictor struct {
-	// Checkpoint is what was loaded.
+	// Checkpoint is what was loaded; its Model is the first replica.
 	Checkpoint *Checkpoint
+
+	mu       sync.Mutex
+	free     chan *Sequential
+	made     int
+	replicas int
 }
 
-// LoadPredictor loads the checkpoint folder dir for prediction.
+// LoadPredictor loads the checkpoint folder dir for prediction, with
+// GOMAXPROCS replicas at most.
 func LoadPredictor(dir string) (*Predictor, error) {
 	ck, err := Load(dir)
 	if err != nil {
@@ -110,8 +120,22 @@ func LoadPredictor(dir string) (*Predictor, error) {
 	return NewPredictor(ck), nil
 }
 
-// NewPredictor serves predictions from a loaded checkpoint.
-func NewPredictor(ck *Checkpoint) *Predictor { return &Predictor{Checkpoint: ck} }
+// NewPredictor serves predictions from a loaded checkpoint, with
+// GOMAXPROCS replicas at most.
+func NewPredictor(ck *Checkpoint) *Predictor { return NewPredictorN(ck, runtime.GOMAXPROCS(0)) }
+
+// NewPredictorN serves predictions from a loaded checkpoint with at most
+// replicas copies of the model (1 or more): as many calls run at once. Each
+// copy holds the model's weights again.
+func NewPredictorN(ck *Checkpoint, replicas int) *Predictor {
+	replicas = max(replicas, 1)
+	p := &Predictor{Checkpoint: ck, free: make(chan *Sequential, replicas), made: 1, replicas: replicas}
+	p.free <- ck.Model
+	return p
+}
+
+// Replicas is the most copies of the model the predictor makes.
+func (p *Predictor) Replicas() int { return p.replicas }
 
 // Labels names the model's labels in index order.
 func (p *Predictor) Labels() []string { return p.Checkpoint.Model.Head().Labels() }
@@ -120,7 +144,8 @@ func (p *Predictor) Labels() []string { return p.Checkpoint.Model.Head().Labels(
 func (p *Predictor) Task() string { return p.Checkpoint.Model.Head().Task() }
 
 // SetThreshold sets the probability from which a multi-label model
-// predicts a label; other tasks have no threshold.
+// predicts a label; other tasks have no threshold. Call it before the
+// predictor serves.
 func (p *Predictor) SetThreshold(t float64) error {
 	h, ok := p.Checkpoint.Model.Head().(*train.MultiLabelHead)
 	if !ok {
@@ -131,10 +156,66 @@ func (p *Predictor) SetThreshold(t float64) error {
 	}
 	c := *h
 	c.Threshold = t
-	return p.Checkpoint.Model.SetHead(&c)
+	m := <-p.free // the first replica: made before any other
+	defer func() { p.free <- m }()
+	return m.SetHead(&c)
 }
 
 // Predict scores texts and returns one prediction per text, in order.
 func (p *Predictor) Predict(texts []string) ([]Prediction, error) {
-	return p.Checkpoint.Predict(texts)
+	m, err := p.take()
+	if err != nil {
+		return nil, err
+	}
+	defer func() { p.free <- m }()
+	logits, err := m.Logits(p.Checkpoint.Encode(texts))
+	if err != nil {
+		return nil, err
+	}
+	h := m.Head()
+	u := h.Units()
+	out := make([]Prediction, len(texts))
+	for i := range out {
+		out[i] = NewPrediction(h, logits[i*u:(i+1)*u])
+	}
+	return out, nil
+}
+
+// take returns a free replica, making one when none is free and fewer
+// than Replicas exist, else waiting for one.
+func (p *Predictor) take() (*Sequential, error) {
+	select {
+	case m := <-p.free:
+		return m, nil
+	default:
+	}
+	p.mu.Lock()
+	if p.made < p.replicas {
+		p.made++
+		p.mu.Unlock()
+		m, err := p.replicate()
+		if err != nil {
+			p.mu.Lock()
+			p.made--
+			p.mu.Unlock()
+			return nil, err
+		}
+		return m, nil
+	}
+	p.mu.Unlock()
+	return <-p.free, nil
+}
+
+// replicate builds another copy of the model with the same weights and
+// head.
+func (p *Predictor) replicate() (*Sequential, error) {
+	src := p.Checkpoint.Model
+	m, err := Build(src.Spec(), src.Head(), nil, 0)
+	if err != nil {
+		return nil, fmt.Errorf("replicating the model: %w", err)
+	}
+	if err := copyWeights(m, src); err != nil {
+		return nil, fmt.Errorf("replicating the model: %w", err)
+	}
+	return m, nil
 }

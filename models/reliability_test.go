@@ -8,11 +8,15 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"gorgonia.org/tensor"
+
 	"github.com/classify/classify/layers"
 	"github.com/classify/classify/safetensors"
+	"github.com/classify/classify/train"
 )
 
 // TestSaveKeepsUserFolder: Save replaces a missing, empty or checkpoint
@@ -131,7 +135,7 @@ func TestWeightShapes(t *testing.T) {
 		if pos == "sinusoidal" {
 			n += int64(cfg.MaxLen * cfg.Dim)
 		}
-		if c := cfg.weightCount(); c != n {
+		if c := cfg.weightCount(1); c != n {
 			t.Errorf("%s: weightCount = %d, the built model holds %d", pos, c, n)
 		}
 	}
@@ -247,5 +251,34 @@ func TestLoadBoundsJSONFiles(t *testing.T) {
 	dir := copyCheckpoint(t, good, ConfigFile, func(b []byte) []byte { return append(b, make([]byte, MaxConfigBytes)...) })
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "over the limit") {
 		t.Errorf("a config.json of %d bytes: Load = %v, want an error saying it is over the limit", MaxConfigBytes, err)
+	}
+}
+
+// TestClassifierBoundsLabels: the output layer counts towards the weight
+// limit, so that data with a million distinct labels is refused before the
+// model is built.
+func TestClassifierBoundsLabels(t *testing.T) {
+	names := make([]string, 1_200_000)
+	for i := range names {
+		names[i] = strconv.Itoa(i)
+	}
+	head, err := train.NewMultiClassHead(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := tinyConfig("none", "last")
+	cfg.Hidden = 128 // dense.weight [1.2M, 256] is 307M weights
+	emb := tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
+	if _, err := NewClassifier(cfg, head, emb, 1); err == nil || !strings.Contains(err.Error(), "1200000 output units") {
+		t.Errorf("NewClassifier with 1.2M labels = %v, want an error over the weight limit", err)
+	}
+}
+
+// TestBowBucketsBounded: a buckets count near 2^63 made vocab_size +
+// buckets overflow past the weight limit's check.
+func TestBowBucketsBounded(t *testing.T) {
+	c := BowConfig{VocabSize: 10, Dim: 10, MaxLen: 10, Ngrams: 2, Buckets: 1<<63 - 5}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "buckets") {
+		t.Errorf("Validate(buckets %d) = %v, want an error naming buckets", c.Buckets, err)
 	}
 }

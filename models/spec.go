@@ -52,6 +52,15 @@ func decodeConfig(sp Spec, cfg any) error {
 	return nil
 }
 
+// configOf reads a spec's configuration over cfg (the architecture's
+// defaults) and checks it.
+func configOf[C interface{ Validate() error }](sp Spec, cfg C) (C, error) {
+	if err := decodeConfig(sp, &cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
 // Build makes the model that a spec describes, with the output head head,
 // its embedding matrix (nil for zeros, as before loading weights) and
 // every other weight drawn from seed. Each architecture has its own
@@ -59,11 +68,8 @@ func decodeConfig(sp Spec, cfg any) error {
 func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequential, error) {
 	switch sp.Architecture {
 	case BiLSTMArchitecture, legacyBiLSTM:
-		cfg := DefaultConfig()
-		if err := decodeConfig(sp, &cfg); err != nil {
-			return nil, err
-		}
-		if err := cfg.Validate(); err != nil {
+		cfg, err := configOf(sp, DefaultConfig())
+		if err != nil {
 			return nil, err
 		}
 		if embedding == nil {
@@ -74,10 +80,25 @@ func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequ
 			return nil, err
 		}
 		return c.Sequential, nil
+	case CNNArchitecture:
+		cfg, err := configOf(sp, DefaultCNNConfig())
+		if err != nil {
+			return nil, err
+		}
+		if embedding == nil {
+			embedding = tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
+		}
+		c, err := NewCNN(cfg, head, embedding, seed)
+		if err != nil {
+			return nil, err
+		}
+		return c.Sequential, nil
+	case TransformerArchitecture:
+		return buildTransformer(sp, head, embedding, seed)
 	case SequentialArchitecture:
 		return buildSequential(sp, head, seed)
 	}
-	return nil, fmt.Errorf("architecture %q: want %s or %s", sp.Architecture, BiLSTMArchitecture, SequentialArchitecture)
+	return nil, fmt.Errorf("architecture %q: want %s, %s, %s or %s", sp.Architecture, BiLSTMArchitecture, CNNArchitecture, TransformerArchitecture, SequentialArchitecture)
 }
 
 // expectedShapes lists the tensors of model.safetensors that the spec's
@@ -86,14 +107,11 @@ func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequ
 func expectedShapes(sp Spec, units int) (shapes []weightShape, known bool, err error) {
 	switch sp.Architecture {
 	case BiLSTMArchitecture, legacyBiLSTM:
-		cfg := DefaultConfig()
-		if err := decodeConfig(sp, &cfg); err != nil {
-			return nil, false, err
-		}
-		if err := cfg.Validate(); err != nil {
-			return nil, false, err
-		}
-		return cfg.weightShapes(units), true, nil
+		cfg, err := configOf(sp, DefaultConfig())
+		return cfg.weightShapes(units), err == nil, err
+	case CNNArchitecture:
+		cfg, err := configOf(sp, DefaultCNNConfig())
+		return cfg.weightShapes(units), err == nil, err
 	}
 	return nil, false, nil
 }
@@ -107,16 +125,27 @@ func Rebuild(s *Sequential, sp Spec) (*Sequential, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := copyWeights(m, s); err != nil {
+		return nil, fmt.Errorf("the model's shape cannot change: %w", err)
+	}
+	return m, nil
+}
+
+// copyWeights copies the weights of src into the parameters of dst of the
+// same names, which must all have a namesake of the same shape.
+func copyWeights(dst, src *Sequential) error {
+	src.mu.Lock()
+	defer src.mu.Unlock()
 	old := map[string]*tensor.Dense{}
-	for _, p := range s.Params() {
+	for _, p := range src.Params() {
 		old[p.Name] = p.Value
 	}
-	for _, p := range m.Params() {
+	for _, p := range dst.Params() {
 		v, ok := old[p.Name]
 		if !ok || !v.Shape().Eq(p.Value.Shape()) {
-			return nil, fmt.Errorf("the model's shape cannot change: no weights of shape %v for %s", p.Value.Shape(), p.Name)
+			return fmt.Errorf("no weights of shape %v for %s", p.Value.Shape(), p.Name)
 		}
 		copy(p.Value.Data().([]float32), v.Data().([]float32))
 	}
-	return m, nil
+	return nil
 }

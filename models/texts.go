@@ -24,21 +24,6 @@ func (ck *Checkpoint) Targets(examples []data.Example, path string) ([]float32, 
 	return ls.Targets(examples, path)
 }
 
-// Predict scores texts and returns one prediction per text, in order.
-func (ck *Checkpoint) Predict(texts []string) ([]Prediction, error) {
-	logits, err := ck.Model.Logits(ck.Encode(texts))
-	if err != nil {
-		return nil, err
-	}
-	h := ck.Model.Head()
-	u := h.Units()
-	out := make([]Prediction, len(texts))
-	for i := range out {
-		out[i] = NewPrediction(h, logits[i*u:(i+1)*u])
-	}
-	return out, nil
-}
-
 // Evaluate scores the model on labelled examples read from path (named in
 // errors), in batches of batchSize: the loss and the metrics of the task.
 func (ck *Checkpoint) Evaluate(examples []data.Example, path string, batchSize int) (train.Metrics, error) {

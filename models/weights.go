@@ -144,6 +144,10 @@ func fillWeights(f *safetensors.File, path string, m *Sequential) error {
 			for i, x := range extra {
 				dst[i] += x
 			}
+			// Two finite biases can add up to an infinity.
+			if err := checkFinite(path, p.Name+" + bias_hh", dst); err != nil {
+				return err
+			}
 		}
 	}
 	for _, name := range f.Names() {

@@ -41,15 +41,11 @@ func (h *MultiClassHead) Width() int { return 1 }
 // w[y] * (softmax(z) - onehot(y)) / (sum of w[y]), w being 1 without weights.
 func (h *MultiClassHead) Loss(z, y, dz []float64) float64 {
 	k := len(h.names)
-	n := len(y)
 	var s, wsum float64
-	for i := 0; i < n; i++ {
+	lse := make([]float64, len(y)) // each row's log-sum-exp, for the gradient
+	for i := range y {
 		row := z[i*k : (i+1)*k]
 		c := int(y[i])
-		w := 1.0
-		if h.weights != nil {
-			w = h.weights[c]
-		}
 		m := math.Inf(-1)
 		for _, v := range row {
 			m = max(m, v)
@@ -58,39 +54,35 @@ func (h *MultiClassHead) Loss(z, y, dz []float64) float64 {
 		for _, v := range row {
 			e += math.Exp(v - m)
 		}
-		lse := m + math.Log(e)
-		s += w * (lse - row[c])
+		lse[i] = m + math.Log(e)
+		w := h.weight(c)
+		s += w * (lse[i] - row[c])
 		wsum += w
 	}
 	if wsum == 0 {
 		wsum = 1
 	}
 	if dz != nil {
-		for i := 0; i < n; i++ {
-			row, d := z[i*k:(i+1)*k], dz[i*k:(i+1)*k]
+		for i := range y {
 			c := int(y[i])
-			w := 1.0
-			if h.weights != nil {
-				w = h.weights[c]
-			}
-			m := math.Inf(-1)
-			for _, v := range row {
-				m = max(m, v)
-			}
-			var e float64
-			for _, v := range row {
-				e += math.Exp(v - m)
-			}
-			for j, v := range row {
-				p := math.Exp(v-m) / e
+			for j, v := range z[i*k : (i+1)*k] {
+				p := math.Exp(v - lse[i])
 				if j == c {
 					p--
 				}
-				d[j] = w * p / wsum
+				dz[i*k+j] = h.weight(c) * p / wsum
 			}
 		}
 	}
 	return s / wsum
+}
+
+// weight is class c's weight, 1 without weights.
+func (h *MultiClassHead) weight(c int) float64 {
+	if h.weights == nil {
+		return 1
+	}
+	return h.weights[c]
 }
 
 // Probabilities gives softmax(z), computed in float64.

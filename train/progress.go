@@ -25,6 +25,11 @@ const barWidth = 30
 //
 // Write errors are ignored: a display that cannot be written must not stop
 // training.
+//
+// A line redrawn in place must fit the terminal: one that wraps leaves its
+// first part behind at each carriage return. With Width set, the bar
+// narrows (to 10 cells) and then the line is cut so that it takes at
+// most Width-1 columns.
 type Progress struct {
 	// Interval is the least time between two redraws of the bar (default
 	// 100ms); the last step of an epoch is always drawn.
@@ -32,6 +37,8 @@ type Progress struct {
 	// Metric names the score Update reports (default "accuracy"; a
 	// multi-label task's is "micro_f1", see Metrics.MainName).
 	Metric string
+	// Width is the terminal's width in columns; 0 for no limit.
+	Width int
 
 	w        io.Writer
 	terminal bool
@@ -75,12 +82,26 @@ func (p *Progress) Update(done int, loss, metric float64) {
 	}
 	p.drawn = now
 	var b strings.Builder
-	b.WriteString(p.bar(done))
 	if done < p.steps {
 		fmt.Fprintf(&b, " - ETA: %s", formatETA(p.perStep*time.Duration(p.steps-done)))
 	}
 	fmt.Fprintf(&b, " - %s - loss: %.4f - %s: %.4f", formatPerStep(p.perStep), loss, p.Metric, metric)
-	p.redraw(b.String())
+	p.redraw(p.fit(done, b.String()))
+}
+
+// fit returns the bar of done steps followed by tail, narrowed and cut to
+// fit in Width-1 columns.
+func (p *Progress) fit(done int, tail string) string {
+	line := p.barOf(done, barWidth) + tail
+	if p.Width <= 0 || len(line) < p.Width {
+		return line
+	}
+	cells := barWidth - (len(line) - (p.Width - 1))
+	line = p.barOf(done, max(cells, 10)) + tail
+	if len(line) >= p.Width {
+		line = line[:max(p.Width-1, 0)]
+	}
+	return line
 }
 
 // EndEpoch finishes the epoch's report with its record.
@@ -97,6 +118,7 @@ func (p *Progress) EndEpoch(e Epoch) {
 		fmt.Fprintf(&b, " - val_loss: %.4f - val_%s: %.4f", e.Val.Loss, name, e.Val.Main())
 	}
 	if p.terminal {
+		// Drawn once and followed by a newline: it may wrap.
 		p.redraw(b.String())
 		io.WriteString(p.w, "\n")
 	} else {
@@ -112,13 +134,16 @@ func (p *Progress) Message(format string, args ...any) {
 
 // bar draws "done/steps [====>.....]" as Keras's Progbar: the count right
 // aligned to the width of steps, then the bar.
-func (p *Progress) bar(done int) string {
+func (p *Progress) bar(done int) string { return p.barOf(done, barWidth) }
+
+// barOf is bar with width cells.
+func (p *Progress) barOf(done, width int) string {
 	digits := len(fmt.Sprint(p.steps))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%*d/%d [", digits, done, p.steps)
 	filled := 0
 	if p.steps > 0 {
-		filled = barWidth * done / p.steps
+		filled = width * done / p.steps
 	}
 	if filled > 0 {
 		b.WriteString(strings.Repeat("=", filled-1))
@@ -128,7 +153,7 @@ func (p *Progress) bar(done int) string {
 			b.WriteByte('=')
 		}
 	}
-	b.WriteString(strings.Repeat(".", barWidth-filled))
+	b.WriteString(strings.Repeat(".", width-filled))
 	b.WriteByte(']')
 	return b.String()
 }

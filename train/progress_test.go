@@ -123,3 +123,72 @@ func TestFormatPerStep(t *testing.T) {
 		}
 	}
 }
+
+// screen is a terminal of width columns, as xterm draws: a character
+// written past the last column wraps to the next row; '\r' returns to the
+// row's start, '\n' goes to the next row.
+type screen struct {
+	width    int
+	rows     [][]byte
+	row, col int
+}
+
+func (s *screen) Write(b []byte) (int, error) {
+	for _, c := range b {
+		switch c {
+		case '\r':
+			s.col = 0
+		case '\n':
+			s.row, s.col = s.row+1, 0
+		default:
+			if s.col == s.width {
+				s.row, s.col = s.row+1, 0
+			}
+			for len(s.rows) <= s.row {
+				s.rows = append(s.rows, nil)
+			}
+			r := s.rows[s.row]
+			for len(r) <= s.col {
+				r = append(r, ' ')
+			}
+			r[s.col] = c
+			s.rows[s.row] = r
+			s.col++
+		}
+	}
+	return len(b), nil
+}
+
+// TestProgressFitsTerminal draws an epoch's bar many times on an
+// 80-column screen: it must stay on one row under the "Epoch" line, with
+// nothing left of earlier draws.
+func TestProgressFitsTerminal(t *testing.T) {
+	for _, width := range []int{80, 60, 40} {
+		scr := &screen{width: width}
+		clock := &fakeClock{t: time.Unix(0, 0)}
+		p := NewProgress(scr, true)
+		p.Width = width
+		p.now = clock.now
+		p.BeginEpoch(1, 10, 2670)
+		for done := 1; done < 2670; done += 97 {
+			clock.advance(time.Second)
+			p.Update(done, 0.693147, 0.5)
+		}
+		var lines []string
+		for _, r := range scr.rows {
+			lines = append(lines, strings.TrimRight(string(r), " "))
+		}
+		if len(lines) != 2 || lines[0] != "Epoch 1/10" || !strings.HasPrefix(lines[1], "2620/2670 [") {
+			t.Errorf("%d columns: the screen shows %q, want the Epoch line and one bar line", width, lines)
+		}
+		if width == 80 && !strings.Contains(lines[1], "loss: 0.6931 - accuracy: 0.5000") {
+			t.Errorf("80 columns: the bar %q lost its loss and accuracy", lines[1])
+		}
+	}
+	// Without a width the line is Keras's, longer than 80 columns.
+	p := NewProgress(nil, true)
+	p.steps = 2670
+	if got := p.fit(2620, " - ETA: 1:02 - 1s/step - loss: 0.6931 - accuracy: 0.5000"); len(got) < 80 {
+		t.Errorf("fit with no width = %q, want the whole line", got)
+	}
+}

@@ -37,6 +37,11 @@ func benchmarkWord2Vec(b *testing.B, m Method) {
 	c := zipfCorpus(100_000, 10_000)
 	opts := DefaultOptions()
 	opts.Method, opts.Threads, opts.Epochs = m, 1, 1
+	if m == FastText {
+		// 2,000,000 buckets would time their initialisation, not training.
+		opts = MethodDefaults(m)
+		opts.Threads, opts.Epochs, opts.Buckets = 1, 1, 100_000
+	}
 	b.ResetTimer()
 	for range b.N {
 		if _, err := Train(c, opts); err != nil {
@@ -47,11 +52,41 @@ func benchmarkWord2Vec(b *testing.B, m Method) {
 }
 
 // BenchmarkSkipGram measures one thread's skip-gram speed (dim 100,
-// window 5, 5 negatives, sample 1e-3) in corpus words per second.
+// window 5, 5 negatives, sample 1e-4) in corpus words per second.
 func BenchmarkSkipGram(b *testing.B) { benchmarkWord2Vec(b, SkipGram) }
 
 // BenchmarkCBOW measures one thread's CBOW speed.
 func BenchmarkCBOW(b *testing.B) { benchmarkWord2Vec(b, CBOW) }
+
+// BenchmarkFastText measures one thread's subword skip-gram speed (n-grams
+// of 3 to 6 characters in 100,000 buckets).
+func BenchmarkFastText(b *testing.B) { benchmarkWord2Vec(b, FastText) }
+
+// BenchmarkEvaluateAnalogies measures answering 1000 analogy questions
+// among 30000 vectors of dimension 100, in questions per second.
+func BenchmarkEvaluateAnalogies(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	const v, d = 30000, 100
+	words := make([]string, v)
+	values := make([]float32, v*d)
+	for i := range words {
+		words[i] = fmt.Sprint(i)
+	}
+	for i := range values {
+		values[i] = r.Float32() - 0.5
+	}
+	qs := &Analogies{Sections: []string{"s"}}
+	for range 1000 {
+		qs.Questions = append(qs.Questions, Question{Words: [4]string{words[r.IntN(v)], words[r.IntN(v)], words[r.IntN(v)], words[r.IntN(v)]}})
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := EvaluateAnalogies(words, d, values, qs, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(qs.Questions))*float64(b.N)/b.Elapsed().Seconds(), "questions/s")
+}
 
 // BenchmarkGloVeStep measures one AdaGrad step on a pair (dim 100).
 func BenchmarkGloVeStep(b *testing.B) {

@@ -22,6 +22,13 @@ func Train(c *Corpus, opts Options) (*data.Vectors, error) {
 		c.Each(func(ids []int32) { x.AddSentence(ids, opts.Window) })
 		return TrainGloVe(c.Vocab, x, opts)
 	}
+	if opts.Method == FastText {
+		m, err := TrainFastText(c, opts)
+		if err != nil {
+			return nil, err
+		}
+		return m.Vectors()
+	}
 	m := newWord2Vec(c, opts)
 	m.train(c)
 	return &data.Vectors{Words: c.Vocab.Words, Dim: opts.Dim, Values: m.in}, nil

@@ -6,14 +6,14 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// blas gives the SIMD dot product and axpy of gonum's assembly kernels.
-var blas gonum.Implementation
+// blasImpl gives the SIMD dot product and axpy of gonum's assembly kernels.
+var blasImpl gonum.Implementation
 
 // dot returns x·y over len(x) elements.
-func dot(x, y []float32) float32 { return blas.Sdot(len(x), x, 1, y, 1) }
+func dot(x, y []float32) float32 { return blasImpl.Sdot(len(x), x, 1, y, 1) }
 
 // axpy adds a*x to y.
-func axpy(a float32, x, y []float32) { blas.Saxpy(len(x), a, x, 1, y, 1) }
+func axpy(a float32, x, y []float32) { blasImpl.Saxpy(len(x), a, x, 1, y, 1) }
 
 // The sigmoid and its logarithm are read from tables over [-maxExp, maxExp]
 // as word2vec.c and fastText do, since the training loops call them
@@ -56,4 +56,33 @@ func logSigmoid(x float32) float32 {
 		return 0
 	}
 	return logSigmoidTable[int((x+maxExp)*(tableSize/maxExp/2)+0.5)]
+}
+
+// MeanCosine returns the mean cosine similarity of n pairs of distinct
+// words drawn uniformly from the first words of v (all of them when words
+// <= 0 or more than v holds), with seed: near 0 for healthy vectors,
+// near 1 when every vector points the same way (GloVe stopped after a few
+// epochs). Zero vectors count as cosine 0.
+func MeanCosine(words []string, dim int, values []float32, first, n int, seed int64) float64 {
+	v := len(words)
+	if first > 0 {
+		v = min(v, first)
+	}
+	if v < 2 || n < 1 || len(values) < v*dim {
+		return 0
+	}
+	r := seedRNG(seed, 0)
+	var sum float64
+	for range n {
+		i := r.intn(v)
+		j := r.intn(v - 1)
+		if j >= i {
+			j++
+		}
+		x, y := values[i*dim:(i+1)*dim], values[j*dim:(j+1)*dim]
+		if nx, ny := dot(x, x), dot(y, y); nx > 0 && ny > 0 {
+			sum += float64(dot(x, y)) / math.Sqrt(float64(nx)*float64(ny))
+		}
+	}
+	return sum / float64(n)
 }

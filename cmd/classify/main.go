@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,8 +22,15 @@ import (
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	// terminal is true when stdout is an interactive terminal (progress bars).
+	// terminal is true when progress bars may be drawn on stderr: stdout
+	// and stderr are both interactive terminals (see terminalOf).
 	terminal bool
+	// width is stderr's width in columns (0: unknown, no limit).
+	width int
+	// ctx, when not nil, is the context long commands start from (the
+	// signals of SIGINT and SIGTERM are added to it): a test cancels it to
+	// stand for a signal.
+	ctx context.Context
 }
 
 // command is one subcommand. setup defines its flags on fs and returns the
@@ -50,8 +58,18 @@ func commands() map[string]command {
 		"vectors train":     vectorsTrainCommand,
 		"vectors neighbors": vectorsNeighborsCommand,
 		"vectors analogy":   vectorsAnalogyCommand,
+		"vectors eval":      vectorsEvalCommand,
+		"version":           versionCommand,
 		"bench":             benchCommand,
 	}
+}
+
+// allCommands is commands with "completion", whose scripts are made from
+// the others' flags.
+func allCommands() map[string]command {
+	cmds := commands()
+	cmds["completion"] = completionCommandFor(cmds)
+	return cmds
 }
 
 // usageError marks an error in how the command was called: exit status 2.
@@ -63,13 +81,14 @@ func (u usageError) Unwrap() error { return u.err }
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func main() {
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stdout)}
+	terminal, width := terminalOf(os.Stdout, os.Stderr)
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, terminal: terminal, width: width}
 	os.Exit(run(e, os.Args[1:]))
 }
 
 // run executes the command line args and returns the exit status.
 func run(e *env, args []string) int {
-	cmds := commands()
+	cmds := allCommands()
 	if len(args) == 0 {
 		printOverview(e.stderr, cmds)
 		return 2
@@ -90,7 +109,7 @@ func run(e *env, args []string) int {
 		}
 		c, ok := cmds[name]
 		if !ok {
-			fmt.Fprintf(e.stderr, "classify: unknown command %q\n", name)
+			fmt.Fprintf(e.stderr, "classify: unknown command %q%s\n", name, didYouMean(name, commandWords(cmds)))
 			return 2
 		}
 		printHelp(e.stdout, name, c)
@@ -104,21 +123,22 @@ func run(e *env, args []string) int {
 	}
 	c, ok := cmds[name]
 	if !ok {
-		fmt.Fprintf(e.stderr, "classify: unknown command %q (see classify help)\n", name)
+		fmt.Fprintf(e.stderr, "classify: unknown command %q%s (see classify help)\n", name, didYouMean(name, commandWords(cmds)))
 		return 2
 	}
 	fs := flag.NewFlagSet("classify "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	work := c.setup(fs)
-	if err := fs.Parse(rest); err != nil {
+	positional, err := parseInterspersed(fs, rest)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printHelp(e.stdout, name, c)
 			return 0
 		}
-		fmt.Fprintf(e.stderr, "classify %s: %v\nsee: classify help %s\n", name, err, name)
+		fmt.Fprintf(e.stderr, "classify %s: %v%s\nsee: classify help %s\n", name, err, flagSuggestion(err, fs), name)
 		return 2
 	}
-	if err := work(e, fs.Args()); err != nil {
+	if err := work(e, positional); err != nil {
 		fmt.Fprintf(e.stderr, "classify %s: %v\n", name, err)
 		var u usageError
 		if errors.As(err, &u) {
@@ -128,6 +148,99 @@ func run(e *env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// parseInterspersed parses args with fs, flags and positional arguments
+// in any order, as GNU getopt and pflag do: "predict --checkpoint ck
+// TEXT --json" sets --json. The standard flag package stops at the first
+// positional argument, so parsing resumes after each one. "--" ends the
+// flags: what follows is positional even when it starts with "-".
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// commandWords are the words that may follow "classify": the commands
+// (the first word of "vectors train" and its siblings) and "help".
+func commandWords(cmds map[string]command) []string {
+	words := []string{"help"}
+	for n := range cmds {
+		words = append(words, n)
+		if first, _, ok := strings.Cut(n, " "); ok {
+			words = append(words, first)
+		}
+	}
+	return words
+}
+
+// didYouMean suggests the candidate closest to word, within two edits or
+// sharing its first four letters, as ", did you mean "x"?" (cobra and
+// git say the same); "" when none is close.
+func didYouMean(word string, candidates []string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		d := editDistance(word, c)
+		if len(word) >= 4 && strings.HasPrefix(c, word[:4]) {
+			d = min(d, 1)
+		}
+		if d < bestDist || d == bestDist && c < best {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" || best == word {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+// flagSuggestion is didYouMean for an undefined flag named in err.
+func flagSuggestion(err error, fs *flag.FlagSet) string {
+	_, bad, ok := strings.Cut(err.Error(), "flag provided but not defined: ")
+	if !ok {
+		return ""
+	}
+	bad = strings.TrimLeft(bad, "-")
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	s := didYouMean(bad, names)
+	if s == "" {
+		return ""
+	}
+	return strings.Replace(s, `"`, `"--`, 1)
+}
+
+// editDistance is the Levenshtein distance between a and b in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // commandName splits args into the command's name, one word or two for

@@ -17,7 +17,7 @@ import (
 
 var predictCommand = command{
 	summary: "predict the label of texts with a trained checkpoint",
-	usage:   "--checkpoint DIR [--json] [--top-k K] [--threshold P] [TEXT ...]",
+	usage:   "--checkpoint DIR [--json] [--top-k K] [--threshold P] [--input FILE --output FILE] [TEXT ...]",
 	example: `classify predict --checkpoint checkpoints/rt "a gorgeous, witty film" "dull and predictable"`,
 	setup: func(fs *flag.FlagSet) func(e *env, args []string) error {
 		ckpt := fs.String("checkpoint", "", "checkpoint `folder` written by classify train (required)")
@@ -25,7 +25,9 @@ var predictCommand = command{
 		batch := fs.Int("batch-size", 64, "texts read from stdin are scored in groups of this many")
 		topK := fs.Int("top-k", 0, "with --json, list the `K` most probable labels in scores; 0 lists all")
 		threshold := fs.Float64("threshold", 0, "multi-label: predict the labels of at least this probability; 0 keeps the checkpoint's (0.5)")
-		maxLine := fs.Int("max-line-bytes", data.DefaultMaxLineBytes, "refuse a line of stdin longer than this many bytes")
+		maxLine := fs.Int("max-line-bytes", data.DefaultMaxLineBytes, "refuse a line of stdin or --input longer than this many bytes")
+		input := fs.String("input", "", "score every line of this `file` on every core (with --output) instead of stdin")
+		output := fs.String("output", "", "write --input's predictions to this `file`, in order, atomically")
 		return func(e *env, args []string) error {
 			if *ckpt == "" {
 				return usagef("--checkpoint is required")
@@ -42,6 +44,12 @@ var predictCommand = command{
 			if *maxLine < 1 {
 				return usagef("--max-line-bytes %d: want at least 1", *maxLine)
 			}
+			if (*input == "") != (*output == "") {
+				return usagef("--input and --output go together")
+			}
+			if *input != "" && len(args) > 0 {
+				return usagef("texts as arguments and --input: give one or the other")
+			}
 			p, err := models.LoadPredictor(*ckpt)
 			if err != nil {
 				return err
@@ -51,6 +59,15 @@ var predictCommand = command{
 					return usageError{err}
 				}
 			}
+			write := func(w io.Writer, text string, pr models.Prediction) error {
+				if *topK > 0 && len(pr.Scores) > *topK {
+					pr.Scores = pr.Scores[:*topK]
+				}
+				return writePrediction(w, text, pr, *asJSON)
+			}
+			if *input != "" {
+				return predictFile(e, p, *input, *output, *batch, *maxLine, write)
+			}
 			out := bufio.NewWriter(e.stdout)
 			defer out.Flush()
 			score := func(texts []string) error {
@@ -59,10 +76,7 @@ var predictCommand = command{
 					return err
 				}
 				for i, pr := range preds {
-					if *topK > 0 && len(pr.Scores) > *topK {
-						pr.Scores = pr.Scores[:*topK]
-					}
-					if err := writePrediction(out, texts[i], pr, *asJSON); err != nil {
+					if err := write(out, texts[i], pr); err != nil {
 						return err
 					}
 				}

@@ -191,3 +191,18 @@ func TestTrainFromWithoutOptimizer(t *testing.T) {
 		t.Errorf("resume without the optimizer state: exit %d, stderr %q; want 0, saying Adam starts afresh", status, stderr)
 	}
 }
+
+// TestTrainMaxLineBytes: a data line over --max-line-bytes is an error
+// naming the file and line (SPEC section 3).
+func TestTrainMaxLineBytes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.tsv")
+	os.WriteFile(path, []byte("1\tfine\n0\t"+strings.Repeat("dull ", 30)+"\n"), 0o644)
+	status, _, stderr := runCommand("", tinyTrain(path, filepath.Join(dir, "ck"), "--epochs", "0", "--max-line-bytes", "100")...)
+	if status != 1 || !strings.Contains(stderr, "d.tsv:2: line longer than 100 bytes") {
+		t.Errorf("train with a line over --max-line-bytes: exit %d, stderr %q; want 1 naming d.tsv:2", status, stderr)
+	}
+	if status, _, stderr := runCommand("", tinyTrain(path, filepath.Join(dir, "ck"), "--max-line-bytes", "0")...); status != 2 || !strings.Contains(stderr, "--max-line-bytes") {
+		t.Errorf("--max-line-bytes 0: exit %d, stderr %q; want 2 naming the flag", status, stderr)
+	}
+}

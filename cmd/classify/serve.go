@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,25 +21,29 @@ import (
 )
 
 var serveCommand = command{
-	summary: "serve predictions over HTTP: POST /v1/predict, GET /healthz",
-	usage:   "--checkpoint DIR [--addr HOST:PORT] [--max-body-bytes SIZE] [--max-texts N]",
-	example: `classify serve --checkpoint checkpoints/rt --addr 127.0.0.1:8080
+	summary: "serve predictions over HTTP (classify's API, TF Serving REST, KServe v2), with metrics",
+	usage:   "--checkpoint [NAME=]DIR ... [--addr HOST:PORT] [--log-format text|json] [--max-body-bytes SIZE] [--max-texts N]",
+	example: `classify serve --checkpoint rt=checkpoints/rt --addr 127.0.0.1:8080
   curl -s -d '{"texts":["a gorgeous film","a mess"]}' http://127.0.0.1:8080/v1/predict
-  {"predictions":[{"label":1,"probability":0.93},{"label":0,"probability":0.08}]}`,
+  curl -s -d '{"instances":["a gorgeous film"]}' http://127.0.0.1:8080/v1/models/rt:predict
+  curl -s http://127.0.0.1:8080/metrics; kill -HUP PID reloads changed checkpoints`,
 	setup: func(fs *flag.FlagSet) func(e *env, args []string) error {
-		ckpt := fs.String("checkpoint", "", "checkpoint `folder` to serve (required)")
+		var specs modelSpecs
+		fs.Var(&specs, "checkpoint", "checkpoint `[NAME=]DIR` to serve, named NAME or after its folder; repeat for several models, the first answers POST /v1/predict (required)")
 		addr := fs.String("addr", "127.0.0.1:8080", "`host:port` to listen on")
+		logFormat := fs.String("log-format", "text", "request log on stderr, one line per request: `text` or json")
 		o := defaultServeOptions()
 		maxBody := byteSize(o.maxBodyBytes)
 		fs.Var(&maxBody, "max-body-bytes", "largest request body, in bytes or with a unit (`SIZE`: 512KiB, 1MiB); larger gets 413")
 		fs.IntVar(&o.maxTexts, "max-texts", o.maxTexts, "most texts in one request; more gets 400")
 		fs.IntVar(&o.maxConcurrent, "max-concurrent", o.maxConcurrent, "most requests scored at once; others wait their turn")
+		fs.IntVar(&o.maxConnections, "max-connections", o.maxConnections, "most open connections; more wait to be accepted")
 		fs.DurationVar(&o.readTimeout, "read-timeout", o.readTimeout, "time to read a request, headers and body")
 		fs.DurationVar(&o.writeTimeout, "write-timeout", o.writeTimeout, "time from the end of the request to the end of the answer")
 		fs.DurationVar(&o.idleTimeout, "idle-timeout", o.idleTimeout, "how long a kept-alive connection may wait for its next request")
 		fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", o.shutdownTimeout, "on SIGTERM or SIGINT, how long requests in flight may take to finish")
 		return func(e *env, args []string) error {
-			if *ckpt == "" {
+			if len(specs) == 0 {
 				return usagef("--checkpoint is required")
 			}
 			if len(args) > 0 {
@@ -49,29 +53,88 @@ var serveCommand = command{
 			if err := o.check(); err != nil {
 				return usageError{err}
 			}
-			p, err := models.LoadPredictor(*ckpt)
+			log, err := newLogger(e, *logFormat)
 			if err != nil {
 				return err
 			}
-			ctx, stop := shutdownSignals()
-			defer stop()
-			ln, err := net.Listen("tcp", *addr)
-			if err != nil {
-				return err
+			for _, s := range specs {
+				if st, err := os.Stat(s.dir); err != nil {
+					return err
+				} else if !st.IsDir() {
+					return fmt.Errorf("%s: not a checkpoint folder", s.dir)
+				}
 			}
-			fmt.Fprintf(e.stderr, "classify serve: %s on http://%s (POST /v1/predict, GET /healthz)\n", *ckpt, ln.Addr())
-			err = serve(ctx, newServer(p, o), ln, o.shutdownTimeout)
-			fmt.Fprintln(e.stderr, "classify serve: stopped")
-			return err
+			return runServer(e, log, specs, *addr, o, loadCheckpoint)
 		}
 	},
 }
 
+// loadCheckpoint is how serve loads a model.
+func loadCheckpoint(dir string) (predictor, error) { return models.LoadPredictor(dir) }
+
+// runServer listens on addr, loads the models in the background (GET
+// /readyz answers 503 until they are loaded and warmed), reloads changed
+// checkpoints on SIGHUP, and shuts down on SIGTERM or SIGINT.
+func runServer(e *env, log *slog.Logger, specs modelSpecs, addr string, o serveOptions, load loadFunc) error {
+	ctx, stop := shutdownSignals()
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	metrics := newServeMetrics()
+	set := newModelSet(specs, load, metrics, log)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "url", "http://"+ln.Addr().String(), "models", strings.Join(set.names(), ","))
+
+	ctx, fail := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := set.loadAll(); err != nil {
+			fail(err)
+			return
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				set.reload()
+			}
+		}
+	}()
+	srv := newServer(set, metrics, log, o)
+	err = serve(ctx, srv, limitListener(ln, o.maxConnections), o.shutdownTimeout)
+	wg.Wait()
+	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
+	log.Info("stopped")
+	return err
+}
+
+// newLogger returns the request logger on e.stderr in format text or json.
+func newLogger(e *env, format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, nil)), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", format)
+}
+
 // serveOptions are the server's limits and timeouts.
 type serveOptions struct {
-	maxBodyBytes  int64
-	maxTexts      int
-	maxConcurrent int
+	maxBodyBytes   int64
+	maxTexts       int
+	maxConcurrent  int
+	maxConnections int
 	readTimeout, writeTimeout, idleTimeout,
 	shutdownTimeout time.Duration
 }
@@ -82,6 +145,7 @@ func defaultServeOptions() serveOptions {
 		maxBodyBytes:    1 << 20,
 		maxTexts:        256,
 		maxConcurrent:   runtime.GOMAXPROCS(0),
+		maxConnections:  1024,
 		readTimeout:     10 * time.Second,
 		writeTimeout:    30 * time.Second,
 		idleTimeout:     60 * time.Second,
@@ -98,6 +162,8 @@ func (o serveOptions) check() error {
 		return fmt.Errorf("--max-texts %d must be positive", o.maxTexts)
 	case o.maxConcurrent < 1:
 		return fmt.Errorf("--max-concurrent %d must be positive", o.maxConcurrent)
+	case o.maxConnections < 1:
+		return fmt.Errorf("--max-connections %d must be positive", o.maxConnections)
 	}
 	return nil
 }
@@ -108,139 +174,20 @@ type predictor interface {
 	Predict(texts []string) ([]models.Prediction, error)
 }
 
-// newServer returns an http.Server that answers with newServeHandler(p, o)
+// newServer returns an http.Server that answers with the server's routes
 // under o's timeouts.
-func newServer(p predictor, o serveOptions) *http.Server {
+func newServer(set *modelSet, m *serveMetrics, log *slog.Logger, o serveOptions) *http.Server {
 	return &http.Server{
-		Handler:           newServeHandler(p, o),
+		Handler:           newServeHandler(set, m, log, o),
 		ReadHeaderTimeout: o.readTimeout,
 		ReadTimeout:       o.readTimeout,
 		WriteTimeout:      o.writeTimeout,
 		IdleTimeout:       o.idleTimeout,
 		MaxHeaderBytes:    64 << 10,
+		// The server's own complaints (a TLS handshake, a bad header) go
+		// to the request log's handler rather than the standard logger.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-}
-
-// newServeHandler returns the server's routes: POST /v1/predict scores
-// {"texts": [...]} with p, GET /healthz answers {"status":"ok"}. Every
-// error is a JSON object {"error": "..."}: 400 for a bad request, 413 for a
-// body over o.maxBodyBytes, 405 for a wrong method, 404 for another path,
-// 500 when p fails. At most o.maxConcurrent requests are scored at once.
-func newServeHandler(p predictor, o serveOptions) http.Handler {
-	mux := http.NewServeMux()
-	slots := make(chan struct{}, o.maxConcurrent)
-	mux.HandleFunc("/v1/predict", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			writeError(w, http.StatusMethodNotAllowed, "method %s not allowed on %s; use POST", r.Method, r.URL.Path)
-			return
-		}
-		texts, status, err := readPredictRequest(w, r, o)
-		if err != nil {
-			writeError(w, status, "%v", err)
-			return
-		}
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-		case <-r.Context().Done():
-			writeError(w, http.StatusServiceUnavailable, "gave up waiting for a free model: %v", r.Context().Err())
-			return
-		}
-		preds, err := p.Predict(texts)
-		if err == nil && len(preds) != len(texts) {
-			err = fmt.Errorf("model gave %d predictions for %d texts", len(preds), len(texts))
-		}
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, "predict: %v", err)
-			return
-		}
-		writeJSON(w, http.StatusOK, predictResponse{Predictions: preds})
-	})
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeError(w, http.StatusMethodNotAllowed, "method %s not allowed on %s; use GET", r.Method, r.URL.Path)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such path %s; use POST /v1/predict or GET /healthz", r.URL.Path)
-	})
-	return mux
-}
-
-// predictRequest is the body of POST /v1/predict.
-type predictRequest struct {
-	Texts *[]*string `json:"texts"`
-}
-
-// predictResponse is the answer of POST /v1/predict, one prediction per
-// text in order.
-type predictResponse struct {
-	Predictions []models.Prediction `json:"predictions"`
-}
-
-// readPredictRequest reads and checks a predict request's body and returns
-// its texts, or the status and error to answer with.
-func readPredictRequest(w http.ResponseWriter, r *http.Request, o serveOptions) ([]string, int, error) {
-	body := http.MaxBytesReader(w, r.Body, o.maxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	var req predictRequest
-	err := dec.Decode(&req)
-	if err == nil {
-		// Read to the end: data after the object is an error, and so is a
-		// body over the limit even when its JSON value fits.
-		var tok json.Token
-		if tok, err = dec.Token(); err == nil {
-			err = fmt.Errorf("%v after the JSON object", tok)
-		} else if errors.Is(err, io.EOF) {
-			err = nil
-		}
-	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("request body is over the limit of %d bytes", tooBig.Limit)
-		}
-		if errors.Is(err, io.EOF) {
-			return nil, http.StatusBadRequest, errors.New(`empty body; want {"texts": ["...", ...]}`)
-		}
-		return nil, http.StatusBadRequest, fmt.Errorf(`bad JSON body (want {"texts": ["...", ...]}): %v`, err)
-	}
-	if req.Texts == nil {
-		return nil, http.StatusBadRequest, errors.New(`missing "texts"; want {"texts": ["...", ...]}`)
-	}
-	if len(*req.Texts) == 0 {
-		return nil, http.StatusBadRequest, errors.New(`"texts" is empty`)
-	}
-	if n := len(*req.Texts); n > o.maxTexts {
-		return nil, http.StatusBadRequest, fmt.Errorf(`%d texts is over the limit of %d a request`, n, o.maxTexts)
-	}
-	texts := make([]string, len(*req.Texts))
-	for i, t := range *req.Texts {
-		if t == nil {
-			return nil, http.StatusBadRequest, fmt.Errorf(`"texts"[%d] is null, want a string`, i)
-		}
-		texts[i] = *t
-	}
-	return texts, 0, nil
-}
-
-// writeJSON answers with status and v as JSON.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	// The status is sent: an error here is the client gone.
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeError answers with status and {"error": message}.
-func writeError(w http.ResponseWriter, status int, format string, args ...any) {
-	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
 }
 
 // shutdownSignals returns a context that is cancelled on SIGTERM or
@@ -272,6 +219,50 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Du
 		return err
 	}
 	return nil
+}
+
+// limitListener returns ln accepting at most n connections open at once:
+// Accept waits for one to close, and the kernel's backlog holds the
+// others, as golang.org/x/net/netutil.LimitListener does.
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limitedListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+}
+
+type limitedListener struct {
+	net.Listener
+	slots     chan struct{}
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *limitedListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: sync.OnceFunc(func() { <-l.slots })}, nil
+}
+
+func (l *limitedListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+type limitedConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }
 
 // byteSize is a flag value for a number of bytes, plain or with a unit:

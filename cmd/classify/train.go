@@ -47,6 +47,7 @@ var trainCommand = command{
 		fs.StringVar(&o.from, "from", "", "start from this checkpoint's weights, tokenizer and optimizer state")
 		fs.StringVar(&o.out, "out", filepath.Join("checkpoints", "classifier"), "checkpoint `folder` to write")
 		fs.BoolVar(&o.overwrite, "overwrite", false, "let --out replace a folder that is not a checkpoint, deleting what it holds")
+		fs.IntVar(&o.maxLineBytes, "max-line-bytes", data.DefaultMaxLineBytes, "refuse a line (a CSV record, a file of a class folder) of --data or --test longer than this many bytes")
 		return func(e *env, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
@@ -62,7 +63,7 @@ var trainCommand = command{
 type trainOptions struct {
 	data, test, vectors, textColumn, labelColumn, from, out, classWeight string
 	model                                                                *modelFlags
-	batchSize, epochs, patience                                          int
+	batchSize, epochs, patience, maxLineBytes                            int
 	lr, clipNorm, valSplit                                               float64
 	shuffle, multiLabel, overwrite                                       bool
 	seed                                                                 int64
@@ -91,6 +92,8 @@ func (o *trainOptions) check() error {
 		return usagef("--early-stopping watches val_loss: it needs --val-split above 0")
 	case o.classWeight != "none" && o.classWeight != "balanced":
 		return usagef("--class-weight %q: want none or balanced", o.classWeight)
+	case o.maxLineBytes < 1:
+		return usagef("--max-line-bytes %d: want at least 1", o.maxLineBytes)
 	}
 	_, err := o.model.spec(o.model.dim)
 	return err
@@ -98,20 +101,23 @@ func (o *trainOptions) check() error {
 
 // loadOptions are the data options of the flags.
 func (o *trainOptions) loadOptions() data.LoadOptions {
-	return data.LoadOptions{TextColumn: o.textColumn, LabelColumn: o.labelColumn, MultiLabel: o.multiLabel}
+	return data.LoadOptions{TextColumn: o.textColumn, LabelColumn: o.labelColumn, MultiLabel: o.multiLabel, MaxLineBytes: o.maxLineBytes}
 }
 
 func runTrain(e *env, o *trainOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	if o.from != "" && !o.set["seed"] {
-		// Resume the run's split, shuffles and dropout masks.
+	if o.from != "" {
 		cfg, err := models.LoadConfig(o.from)
 		if err != nil {
 			return err
 		}
-		o.seed = cfg.Training.Seed
+		if !o.set["seed"] {
+			o.seed = cfg.Training.Seed // resume the run's split, shuffles and dropout masks
+		}
+		// The checkpoint fixes the task: its label lists are read as lists.
+		o.multiLabel = o.multiLabel || cfg.Task == data.MultiLabel
 	}
 	var saveOpts []models.SaveOption
 	if o.overwrite {
@@ -202,13 +208,17 @@ func runTrain(e *env, o *trainOptions) error {
 	fmt.Fprintf(e.stdout, "train %d, validation %d examples; %s task, %d labels; vocabulary %d; %d trainable and %d frozen parameters\n",
 		len(trainEx), len(valEx), h.Task(), len(h.Labels()), ck.Tokenizer.Vocabulary().Len(), trainable, frozen)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	parent := e.ctx
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The validation examples were cut from the examples before the
 	// vocabulary was built from the rest, so they are given apart.
 	newHistory, fitErr := model.Fit(ck.Encode(data.Texts(trainEx)), trainY, models.FitConfig{
 		Config: train.Config{Epochs: o.epochs, InitialEpoch: len(history), BatchSize: o.batchSize, Shuffle: o.shuffle,
-			Seed: o.seed, Patience: o.patience, Progress: train.NewProgress(e.stdout, e.terminal), Context: ctx},
+			Seed: o.seed, Patience: o.patience, Progress: newProgress(e), Context: ctx},
 		ValidationX: ck.Encode(data.Texts(valEx)), ValidationY: valY,
 	})
 	history = append(history, newHistory...)

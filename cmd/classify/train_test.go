@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -76,7 +77,7 @@ func TestTrainEvalPredict(t *testing.T) {
 			t.Errorf("checkpoint lacks %s", f)
 		}
 	}
-	if !strings.Contains(stdout, "epoch 6/6") {
+	if !strings.Contains(stderr, "epoch 6/6") {
 		t.Errorf("train output lacks the plain epoch line:\n%s", stdout)
 	}
 	h, err := train.ReadHistory(filepath.Join(out, "history.json"))
@@ -354,7 +355,7 @@ func TestTrainMultiClass(t *testing.T) {
 	data, test := topicTSV(t, 300, 1, false), topicTSV(t, 90, 2, false)
 	out := filepath.Join(t.TempDir(), "ck")
 	status, stdout, stderr := runCommand("", tinyTrain(data, out, "--epochs", "8", "--freeze-embeddings=false", "--class-weight", "balanced")...)
-	if status != 0 || !strings.Contains(stdout, "multiclass task, 3 labels") {
+	if status != 0 || !strings.Contains(stdout+stderr, "multiclass task, 3 labels") {
 		t.Fatalf("train exit %d: %s %s", status, stdout, stderr)
 	}
 	cfg, err := models.LoadConfig(out)
@@ -400,7 +401,7 @@ func TestTrainMultiLabel(t *testing.T) {
 	data, test := topicTSV(t, 400, 3, true), topicTSV(t, 100, 4, true)
 	out := filepath.Join(t.TempDir(), "ck")
 	status, stdout, stderr := runCommand("", tinyTrain(data, out, "--epochs", "10", "--multi-label", "--freeze-embeddings=false", "--lr", "0.02")...)
-	if status != 0 || !strings.Contains(stdout, "multilabel task, 3 labels") || !strings.Contains(stdout, "val_micro_f1") {
+	if status != 0 || !strings.Contains(stdout+stderr, "multilabel task, 3 labels") || !strings.Contains(stdout+stderr, "val_micro_f1") {
 		t.Fatalf("train exit %d: %s %s", status, stdout, stderr)
 	}
 	status, stdout, stderr = runCommand("", "eval", "--checkpoint", out, "--data", test, "--json")
@@ -427,6 +428,11 @@ func TestTrainMultiLabel(t *testing.T) {
 	status, stdout, _ = runCommand("", "predict", "--checkpoint", out, "--threshold", "0.999999", "a goal at the opera")
 	if status != 0 || !strings.HasPrefix(stdout, "\t") {
 		t.Errorf("predict --threshold 0.999999 = %d %q; want no label", status, stdout)
+	}
+	// The checkpoint fixes the task: --from reads the label lists without --multi-label.
+	status, stdout, stderr = runCommand("", "train", "--from", out, "--data", data, "--epochs", "1", "--out", filepath.Join(t.TempDir(), "more"))
+	if status != 0 {
+		t.Errorf("train --from a multi-label checkpoint = %d %q %q", status, stdout, stderr)
 	}
 }
 
@@ -456,5 +462,71 @@ func TestSequentialCheckpointCommands(t *testing.T) {
 	}
 	if status, stdout, stderr := runCommand("", "summary", "--checkpoint", dir); status != 0 || !strings.Contains(stdout, "bag_of_words") {
 		t.Errorf("summary on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
+	}
+}
+
+// TestTrainCNN trains Kim's CNN with its own defaults (dropout 0.5,
+// trainable embeddings) and predicts from its checkpoint.
+func TestTrainCNN(t *testing.T) {
+	data := sentimentTSV(t, 300, 8)
+	out := filepath.Join(t.TempDir(), "ck")
+	cnn := func(extra ...string) []string {
+		return append([]string{"train", "--data", data, "--out", out, "--dim", "8", "--max-len", "16", "--batch-size", "16", "--seed", "3",
+			"--model", "cnn", "--filters", "2,3", "--feature-maps", "6", "--epochs", "6", "--lr", "0.01"}, extra...)
+	}
+	status, stdout, stderr := runCommand("", cnn()...)
+	if status != 0 || !strings.Contains(stdout, "0 frozen parameters") {
+		t.Fatalf("train --model cnn: exit %d: %s %s", status, stdout, stderr)
+	}
+	cfg, err := models.LoadConfig(out)
+	if err != nil || cfg.Architecture != "cnn" || !strings.Contains(strings.Join(strings.Fields(string(cfg.Model)), ""), `"dropout":0.5`) || !strings.Contains(strings.Join(strings.Fields(string(cfg.Model)), ""), `"filters":[2,3]`) {
+		t.Fatalf("config.json = %s %s, %v; want a cnn of filters 2,3 with dropout 0.5", cfg.Architecture, cfg.Model, err)
+	}
+	if status, stdout, _ := runCommand("", "predict", "--checkpoint", out, "a great film"); status != 0 || !strings.HasPrefix(stdout, "1\t") {
+		t.Errorf("predict on the cnn = %d %q, want label 1", status, stdout)
+	}
+	if status, _, stderr := runCommand("", cnn("--pool", "mean")...); status != 2 || !strings.Contains(stderr, "--pool is not a cnn flag") {
+		t.Errorf("--model cnn --pool: exit %d %q, want 2 naming the flag", status, stderr)
+	}
+}
+
+// TestTrainTransformer trains the encoder with rotary positions and
+// predicts from its checkpoint.
+func TestTrainTransformer(t *testing.T) {
+	data := sentimentTSV(t, 200, 9)
+	out := filepath.Join(t.TempDir(), "ck")
+	status, stdout, stderr := runCommand("", "train", "--data", data, "--out", out, "--model", "transformer", "--pos-encoding", "rope",
+		"--dim", "8", "--heads", "2", "--ff", "16", "--layers", "1", "--max-len", "16", "--epochs", "4", "--lr", "0.01", "--freeze-embeddings=false")
+	if status != 0 {
+		t.Fatalf("train --model transformer: exit %d: %s %s", status, stdout, stderr)
+	}
+	cfg, err := models.LoadConfig(out)
+	if err != nil || cfg.Architecture != "transformer" || !strings.Contains(string(cfg.Model), `"rope"`) {
+		t.Fatalf("config.json = %s %s, %v; want a transformer with rope", cfg.Architecture, cfg.Model, err)
+	}
+	if status, stdout, stderr := runCommand("", "predict", "--checkpoint", out, "--json", "a great film"); status != 0 || !strings.Contains(stdout, `"scores"`) {
+		t.Errorf("predict on the transformer = %d %q %q", status, stdout, stderr)
+	}
+	if status, _, stderr := runCommand("", "train", "--data", data, "--out", out, "--model", "transformer", "--hidden", "4"); status != 2 || !strings.Contains(stderr, "--hidden is not a transformer flag") {
+		t.Errorf("--model transformer --hidden: exit %d %q, want 2", status, stderr)
+	}
+}
+
+// TestTrainSignalWithNothingToTrain stands for a SIGTERM that arrives
+// when no epoch is left to run (--epochs 0, or during the save): the
+// checkpoint is written whole and the exit status is 1, as for a signal
+// during training (issue 11, item 6: it used to be 0).
+func TestTrainSignalWithNothingToTrain(t *testing.T) {
+	data := sentimentTSV(t, 60, 12)
+	out := filepath.Join(t.TempDir(), "ck")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	status := run(&env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, ctx: ctx}, tinyTrain(data, out, "--epochs", "0"))
+	if status != 1 || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("train --epochs 0 with a signal: exit %d, stderr %q; want 1 and a word on the interrupt", status, stderr.String())
+	}
+	if _, err := models.Load(out); err != nil {
+		t.Errorf("the checkpoint written before the exit does not load: %v", err)
 	}
 }

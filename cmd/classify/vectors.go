@@ -17,27 +17,31 @@ import (
 
 // vectorsTrainCommand trains word vectors on a corpus (SPEC section 5).
 var vectorsTrainCommand = command{
-	summary: "train word vectors (word2vec skip-gram or CBOW, or GloVe) on a corpus",
-	usage:   "--corpus PATH [--method skipgram|cbow|glove] [--dim 100] [--out FILE]",
+	summary: "train word vectors (word2vec skip-gram or CBOW, GloVe, or fastText's subword skip-gram or CBOW) on a corpus",
+	usage:   "--corpus PATH [--method skipgram|cbow|glove|fasttext] [--dim 100] [--out FILE]",
 	example: "classify vectors train --corpus ../shared/data/rt-polarity --method skipgram --min-count 3 --out rt.vectors.txt",
 	setup: func(fs *flag.FlagSet) func(e *env, args []string) error {
-		def := wordvec.DefaultOptions()
+		sg, gl, ft := wordvec.MethodDefaults(wordvec.SkipGram), wordvec.MethodDefaults(wordvec.GloVe), wordvec.MethodDefaults(wordvec.FastText)
 		corpus := fs.String("corpus", "", "plain text `PATH` (a file, .gz or not, or a folder of them; a line holds one or more sentences), or any --data form of classify train (.tsv, .csv, .jsonl, a dataset folder or name), whose texts are used")
-		method := fs.String("method", string(def.Method), "skipgram, cbow or glove")
-		dim := fs.Int("dim", def.Dim, "dimension of the vectors")
-		window := fs.Int("window", def.Window, "largest distance between a word and its context")
+		method := fs.String("method", string(sg.Method), "skipgram, cbow (word2vec), glove, or fasttext (skip-gram over words and character n-grams; --cbow for CBOW)")
+		dim := fs.Int("dim", sg.Dim, "dimension of the vectors")
+		window := fs.Int("window", 0, fmt.Sprintf("largest distance between a word and its context (default %d; glove %d)", sg.Window, gl.Window))
 		minCount := fs.Int("min-count", 5, "leave out words seen fewer times than this")
-		epochs := fs.Int("epochs", def.Epochs, "passes over the corpus (GloVe: over the co-occurrence matrix; glove.c uses 25)")
-		negative := fs.Int("negative", def.Negative, "negative samples per word (word2vec)")
-		sample := fs.Float64("sample", def.Sample, "subsampling threshold of frequent words (word2vec); 0 keeps every word")
-		lr := fs.Float64("lr", 0, "starting learning rate; 0 means 0.025 for skipgram, 0.05 for cbow and glove")
-		xMax := fs.Float64("x-max", def.XMax, "GloVe: co-occurrence count at which the weighting reaches 1")
-		alpha := fs.Float64("alpha", def.Alpha, "GloVe: exponent of the weighting function")
+		epochs := fs.Int("epochs", 0, fmt.Sprintf("passes over the corpus, over the co-occurrence matrix for glove (default %d; glove %d)", sg.Epochs, gl.Epochs))
+		negative := fs.Int("negative", sg.Negative, "negative samples per word (word2vec, fasttext)")
+		sample := fs.Float64("sample", 0, fmt.Sprintf("subsampling threshold of frequent words; 0 keeps every word (default %g; fasttext %g)", sg.Sample, ft.Sample))
+		lr := fs.Float64("lr", wordvec.DefaultLR(sg.Method), "starting learning rate (every method)")
+		xMax := fs.Float64("x-max", gl.XMax, "glove: co-occurrence count at which the weighting reaches 1")
+		alpha := fs.Float64("alpha", gl.Alpha, "glove: exponent of the weighting function")
+		minn := fs.Int("minn", ft.Minn, "fasttext: shortest character n-gram")
+		maxn := fs.Int("maxn", ft.Maxn, "fasttext: longest character n-gram; 0 trains words alone")
+		buckets := fs.Int("buckets", ft.Buckets, "fasttext: number of hashed n-gram vectors")
+		cbow := fs.Bool("cbow", false, "fasttext: predict each word from its context's word and n-gram vectors (fastText's cbow) instead of its context from its own (skipgram)")
 		threads := fs.Int("threads", runtime.NumCPU(), "training goroutines; 1 makes a run reproducible")
 		seed := fs.Int64("seed", 42, "seed of every random draw")
 		textColumn := fs.String("text-column", "text", "CSV/JSONL corpus: the text column")
 		labelColumn := fs.String("label-column", "label", "CSV/JSONL corpus: the label column")
-		out := fs.String("out", "vectors.txt", "output `FILE`, GloVe text format, written atomically")
+		out := fs.String("out", "vectors.txt", "output `FILE`, GloVe text format, written atomically; for fasttext a name ending in .bin writes fastText's model format, whose n-gram vectors serve words never seen")
 		return func(e *env, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected arguments %q", args)
@@ -57,8 +61,40 @@ var vectorsTrainCommand = command{
 			case *out == "":
 				return usagef("--out is empty")
 			}
-			opts := wordvec.Options{Method: m, Dim: *dim, Window: *window, Epochs: *epochs, Negative: *negative,
-				Sample: *sample, LR: *lr, XMax: *xMax, Alpha: *alpha, Threads: *threads, Seed: *seed}
+			// Start from the method's defaults and apply what was given.
+			opts := wordvec.MethodDefaults(m)
+			var bad error
+			fs.Visit(func(f *flag.Flag) {
+				switch f.Name {
+				case "dim":
+					opts.Dim = *dim
+				case "window":
+					opts.Window = *window
+				case "epochs":
+					opts.Epochs = *epochs
+				case "negative":
+					opts.Negative = *negative
+				case "sample":
+					opts.Sample = *sample
+				case "lr":
+					opts.LR = *lr
+				case "x-max":
+					opts.XMax = *xMax
+				case "alpha":
+					opts.Alpha = *alpha
+				case "minn", "maxn", "buckets", "cbow":
+					if m != wordvec.FastText && bad == nil {
+						bad = usagef("--%s is an option of --method fasttext", f.Name)
+					}
+				}
+			})
+			if bad != nil {
+				return bad
+			}
+			if m == wordvec.FastText {
+				opts.Minn, opts.Maxn, opts.Buckets, opts.CBOW = *minn, *maxn, *buckets, *cbow
+			}
+			opts.Threads, opts.Seed = *threads, *seed
 			if err := opts.Check(); err != nil {
 				return usageError{err}
 			}
@@ -112,16 +148,58 @@ func trainVectors(e *env, path string, lopts data.LoadOptions, minCount int, opt
 		if err != nil {
 			return err
 		}
-		vec, err = wordvec.Train(c, opts)
+		var model *wordvec.FastTextModel
+		if opts.Method == wordvec.FastText {
+			if model, err = wordvec.TrainFastText(c, opts); err == nil {
+				vec, err = model.Vectors()
+			}
+		} else {
+			vec, err = wordvec.Train(c, opts)
+		}
 		if err != nil {
 			return err
+		}
+		if model != nil && strings.HasSuffix(strings.ToLower(out), ".bin") {
+			if err := wordvec.SaveFastTextModel(out, model); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "wrote a fastText model of %d words and %d n-gram buckets, dimension %d, to %s in %s\n",
+				len(vec.Words), opts.Buckets, vec.Dim, out, time.Since(start).Round(time.Millisecond))
+			reportGeometry(e, vec)
+			return nil
 		}
 	}
 	if err := wordvec.SaveText(out, vec); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %d vectors of dimension %d to %s in %s\n", len(vec.Words), vec.Dim, out, time.Since(start).Round(time.Millisecond))
+	reportGeometry(e, vec)
 	return nil
+}
+
+// geometryPairs and geometryWords set the sample of reportGeometry: pairs
+// of words among the 1000 most frequent, which carry most of the text and
+// are the first to crowd together (rare words keep their random start).
+const (
+	geometryPairs = 10000
+	geometryWords = 1000
+	// geometryWarn is the mean cosine above which the vectors are
+	// reported as crowded. On IMDB texts, 0.93M and 3M tokens: skip-gram,
+	// CBOW, fastText and GloVe at 25 epochs measure 0.11-0.36; GloVe at
+	// 5 epochs 0.97, with every neighbour of he, two or sunday at 0.98.
+	geometryWarn = 0.5
+)
+
+// reportGeometry prints the mean cosine of random word pairs, and a
+// warning when it is far from 0: vectors that all point one way answer
+// every neighbour query with the same words.
+func reportGeometry(e *env, vec *data.Vectors) {
+	c := wordvec.MeanCosine(vec.Words, vec.Dim, vec.Values, geometryWords, geometryPairs, 1)
+	fmt.Fprintf(e.stderr, "geometry: mean cosine of %d random pairs of the %d most frequent words %.3f (near 0 for healthy vectors)\n",
+		geometryPairs, min(len(vec.Words), geometryWords), c)
+	if c > geometryWarn {
+		fmt.Fprintf(e.stderr, "warning: the vectors crowd together (mean cosine %.2f > %.2f): every word will look near every other; train for more epochs or on more text (GloVe wants 15-50 epochs)\n", c, geometryWarn)
+	}
 }
 
 // progressPrinter draws one redrawn line on a terminal and a line per

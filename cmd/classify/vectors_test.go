@@ -201,3 +201,85 @@ func TestVectorsQueryErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestVectorsEval runs vectors eval on the hand-made vectors of
+// wordvec.TestEvaluateAnalogies, whose answers were worked out by hand:
+// woman - man + king is nearest queen, man - woman + queen nearest king,
+// and a question with a word outside the first --max-vocab words or with
+// no vector is skipped.
+func TestVectorsEval(t *testing.T) {
+	dir := t.TempDir()
+	vec := filepath.Join(dir, "v.txt")
+	os.WriteFile(vec, []byte("man 1 0 0\nwoman 0 1 0\nking 0.7071 0 0.7071\nqueen 0 0.7071 0.7071\napple 0 0 1\nzzz 0 0 -1\n"), 0o644)
+	qs := filepath.Join(dir, "q.txt")
+	os.WriteFile(qs, []byte(": family\nman woman king queen\nwoman man queen king\n: gram-test\nman king woman apple\nman king woman zzz\n: capital\nman xyz woman queen\n"), 0o644)
+	status, stdout, stderr := runVectors("vectors", "eval", "--vectors", vec, "--analogies", qs, "--max-vocab", "5", "--json")
+	if status != 0 {
+		t.Fatalf("status %d: %s", status, stderr)
+	}
+	want := `{"overall":{"accuracy":0.6666666666666666,"correct":2,"answered":3,"skipped":2},` +
+		`"semantic":{"accuracy":1,"correct":2,"answered":2,"skipped":1},` +
+		`"syntactic":{"accuracy":0,"correct":0,"answered":1,"skipped":1},` +
+		`"sections":[{"name":"family","accuracy":1,"correct":2,"answered":2,"skipped":0},` +
+		`{"name":"gram-test","accuracy":0,"correct":0,"answered":1,"skipped":1},` +
+		`{"name":"capital","accuracy":0,"correct":0,"answered":0,"skipped":1}],"mean_cosine":`
+	if !strings.HasPrefix(stdout, want) {
+		t.Errorf("vectors eval --json =\n%s\nwant\n%s...", stdout, want)
+	}
+	status, stdout, _ = runVectors("vectors", "eval", "--vectors", vec, "--analogies", qs, "--max-vocab", "5")
+	if status != 0 || !strings.Contains(stdout, "overall") || !strings.Contains(stdout, "66.67%") {
+		t.Errorf("vectors eval = %d\n%s", status, stdout)
+	}
+	status, _, stderr = runVectors("vectors", "eval", "--vectors", vec, "--analogies", filepath.Join(dir, "none.txt"))
+	if status != 1 || !strings.Contains(stderr, "none.txt") {
+		t.Errorf("missing analogies file: status %d, %s", status, stderr)
+	}
+}
+
+// TestVectorsTrainFastText trains --method fasttext to a .bin model and to
+// text, and checks that the model gives a word never seen a vector and
+// that classify's defaults resolve per method.
+func TestVectorsTrainFastText(t *testing.T) {
+	corpus := vectorsCorpus(t)
+	dir := t.TempDir()
+	for _, out := range []string{filepath.Join(dir, "m.bin"), filepath.Join(dir, "m.txt")} {
+		status, _, stderr := runVectors("vectors", "train", "--corpus", corpus, "--method", "fasttext", "--cbow",
+			"--dim", "8", "--buckets", "1000", "--min-count", "1", "--threads", "1", "--out", out)
+		if status != 0 {
+			t.Fatalf("status %d: %s", status, stderr)
+		}
+		if !strings.Contains(stderr, "geometry: mean cosine") {
+			t.Errorf("no geometry report:\n%s", stderr)
+		}
+	}
+	v, err := data.LoadVectors(filepath.Join(dir, "m.bin"))
+	if err != nil || v.Subwords == nil {
+		t.Fatalf("LoadVectors(m.bin) = %v, %v; want a model with n-gram vectors", v, err)
+	}
+	x := make([]float32, v.Dim)
+	if !v.Subwords.WordVector(x, "mondays") {
+		t.Errorf("no vector for the unseen word mondays")
+	}
+	status, _, stderr := runVectors("vectors", "train", "--corpus", corpus, "--method", "cbow", "--buckets", "10", "--out", filepath.Join(dir, "c.txt"))
+	if status != 2 || !strings.Contains(stderr, "--buckets is an option of --method fasttext") {
+		t.Errorf("--buckets with cbow: status %d, %s", status, stderr)
+	}
+}
+
+// TestReportGeometryWarns: vectors that all point one way (GloVe after a
+// few epochs) get a warning, orthogonal ones none.
+func TestReportGeometryWarns(t *testing.T) {
+	for _, tt := range []struct {
+		values []float32
+		warn   bool
+	}{
+		{[]float32{1, 0.1, 1, 0.2, 1, 0.15}, true},
+		{[]float32{1, 0, 0, 1, -1, 0}, false},
+	} {
+		var b bytes.Buffer
+		reportGeometry(&env{stderr: &b}, &data.Vectors{Words: []string{"a", "b", "c"}, Dim: 2, Values: tt.values})
+		if got := strings.Contains(b.String(), "warning: the vectors crowd together"); got != tt.warn || !strings.Contains(b.String(), "geometry: mean cosine") {
+			t.Errorf("vectors %v: warning %v, want %v:\n%s", tt.values, got, tt.warn, b.String())
+		}
+	}
+}
