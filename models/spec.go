@@ -61,6 +61,15 @@ func configOf[C interface{ Validate() error }](sp Spec, cfg C) (C, error) {
 	return cfg, cfg.Validate()
 }
 
+// orZeros is embedding, or a zero [vocab, dim] matrix when it is nil (a
+// model about to get a checkpoint's weights).
+func orZeros(embedding *tensor.Dense, vocab, dim int) *tensor.Dense {
+	if embedding != nil {
+		return embedding
+	}
+	return tensor.New(tensor.WithShape(vocab, dim), tensor.Of(tensor.Float32))
+}
+
 // Build makes the model that a spec describes, with the output head head,
 // its embedding matrix (nil for zeros, as before loading weights) and
 // every other weight drawn from seed. Each architecture has its own
@@ -72,10 +81,7 @@ func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequ
 		if err != nil {
 			return nil, err
 		}
-		if embedding == nil {
-			embedding = tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
-		}
-		c, err := NewClassifier(cfg, head, embedding, seed)
+		c, err := NewClassifier(cfg, head, orZeros(embedding, cfg.VocabSize, cfg.Dim), seed)
 		if err != nil {
 			return nil, err
 		}
@@ -85,10 +91,7 @@ func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequ
 		if err != nil {
 			return nil, err
 		}
-		if embedding == nil {
-			embedding = tensor.New(tensor.WithShape(cfg.VocabSize, cfg.Dim), tensor.Of(tensor.Float32))
-		}
-		c, err := NewCNN(cfg, head, embedding, seed)
+		c, err := NewCNN(cfg, head, orZeros(embedding, cfg.VocabSize, cfg.Dim), seed)
 		if err != nil {
 			return nil, err
 		}

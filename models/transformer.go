@@ -240,17 +240,11 @@ func NewTransformer(cfg TransformerConfig, head train.Head, embedding *tensor.De
 // configuration over DefaultTransformerConfig, a zero embedding matrix
 // when embedding is nil (as before loading weights).
 func buildTransformer(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequential, error) {
-	cfg := DefaultTransformerConfig()
-	if err := decodeConfig(sp, &cfg); err != nil {
+	cfg, err := configOf(sp, DefaultTransformerConfig())
+	if err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if embedding == nil {
-		embedding = tensor.New(tensor.WithShape(cfg.VocabSize, cfg.EmbeddingDim), tensor.Of(tensor.Float32))
-	}
-	t, err := NewTransformer(cfg, head, embedding, seed)
+	t, err := NewTransformer(cfg, head, orZeros(embedding, cfg.VocabSize, cfg.EmbeddingDim), seed)
 	if err != nil {
 		return nil, err
 	}

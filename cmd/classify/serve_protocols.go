@@ -259,20 +259,31 @@ func (s *server) score(w http.ResponseWriter, r *http.Request, m *servedModel, t
 	return v, preds, true
 }
 
-// predict answers POST /v1/predict: {"texts": [...]} -> {"predictions":
-// [...]}, with the first model.
-func (s *server) predict(w http.ResponseWriter, r *http.Request, _ string) {
+// readRequest reads a request's body, under the size limit, parses it with
+// parse and checks the number of texts it holds (count, named what in the
+// error) against the limit; on an error it answers it and returns false.
+func readRequest[T any](s *server, w http.ResponseWriter, r *http.Request, parse func([]byte) (T, error), count func(T) int, what string) (T, bool) {
+	var req T
 	body, status, err := s.readBody(w, r)
 	if err != nil {
 		writeError(w, status, "%v", err)
-		return
+		return req, false
 	}
-	texts, err := v1Texts(body)
-	if err == nil {
-		err = s.checkCount(len(texts), "texts")
+	if req, err = parse(body); err == nil {
+		err = s.checkCount(count(req), what)
 	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
+		return req, false
+	}
+	return req, true
+}
+
+// predict answers POST /v1/predict: {"texts": [...]} -> {"predictions":
+// [...]}, with the first model.
+func (s *server) predict(w http.ResponseWriter, r *http.Request, _ string) {
+	texts, ok := readRequest(s, w, r, v1Texts, func(t []string) int { return len(t) }, "texts")
+	if !ok {
 		return
 	}
 	m := s.model(w, r, "")
@@ -305,17 +316,8 @@ func (s *server) tfPredict(w http.ResponseWriter, r *http.Request, name string) 
 	if m == nil {
 		return
 	}
-	body, status, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, status, "%v", err)
-		return
-	}
-	texts, err := tfTexts(body)
-	if err == nil {
-		err = s.checkCount(len(texts), "instances")
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	texts, ok := readRequest(s, w, r, tfTexts, func(t []string) int { return len(t) }, "instances")
+	if !ok {
 		return
 	}
 	if _, preds, ok := s.score(w, r, m, texts); ok {
@@ -515,17 +517,8 @@ func (s *server) v2Infer(w http.ResponseWriter, r *http.Request, name string) {
 	if m == nil {
 		return
 	}
-	body, status, err := s.readBody(w, r)
-	if err != nil {
-		writeError(w, status, "%v", err)
-		return
-	}
-	req, err := v2ReadInfer(body)
-	if err == nil {
-		err = s.checkCount(len(req.texts), "inputs")
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	req, ok := readRequest(s, w, r, v2ReadInfer, func(q v2Request) int { return len(q.texts) }, "inputs")
+	if !ok {
 		return
 	}
 	v, preds, ok := s.score(w, r, m, req.texts)
