@@ -2,7 +2,6 @@ package wordvec
 
 import (
 	"errors"
-	"sync"
 
 	"github.com/classify/classify/data"
 )
@@ -96,21 +95,7 @@ func newFastText(c *Corpus, opts Options) *fastText {
 	return m
 }
 
-func (m *fastText) train(c *Corpus) {
-	threads := m.Opts.threads()
-	perPass := c.Tokens()
-	tr := newTracker(perPass*int64(m.Opts.Epochs), perPass, threads, m.lr0, m.Opts)
-	var wg sync.WaitGroup
-	for k, part := range c.parts(threads) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m.worker(part, seedRNG(m.Opts.Seed, k), tr)
-		}()
-	}
-	wg.Wait()
-	tr.finish()
-}
+func (m *fastText) train(c *Corpus) { trainParts(c, m.Opts, m.lr0, m.worker) }
 
 // ftState is one FastText worker's scratch space.
 type ftState struct {

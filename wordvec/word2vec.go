@@ -82,18 +82,22 @@ func keepProbabilities(counts []int64, t float64) []float32 {
 	return keep
 }
 
-// train runs the epochs over c with the options' threads and returns the
-// input vectors.
-func (m *word2vec) train(c *Corpus) {
-	threads := m.opts.threads()
+// train runs the epochs over c with the options' threads.
+func (m *word2vec) train(c *Corpus) { trainParts(c, m.opts, m.lr0, m.worker) }
+
+// trainParts runs the epochs over c: one worker per thread of opts, each
+// over its part of the corpus with a random stream of its own, sharing one
+// tracker of the progress and the learning rate, starting at lr0.
+func trainParts(c *Corpus, opts Options, lr0 float32, worker func(part []int32, r rng, tr *tracker)) {
+	threads := opts.threads()
 	perPass := c.Tokens()
-	tr := newTracker(perPass*int64(m.opts.Epochs), perPass, threads, m.lr0, m.opts)
+	tr := newTracker(perPass*int64(opts.Epochs), perPass, threads, lr0, opts)
 	var wg sync.WaitGroup
 	for k, part := range c.parts(threads) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m.worker(part, seedRNG(m.opts.Seed, k), tr)
+			worker(part, seedRNG(opts.Seed, k), tr)
 		}()
 	}
 	wg.Wait()
