@@ -113,7 +113,7 @@ func TestBowFit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first, last := losses[0], losses[len(losses)-1]; !(last < first/4) {
+	if first, last := losses[0].Train.Loss, losses[len(losses)-1].Train.Loss; !(last < first/4) {
 		t.Errorf("loss %.4f after the first epoch, %.4f after the last: want it quartered", first, last)
 	}
 	logits, err := m.Logits(bags)

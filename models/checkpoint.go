@@ -105,7 +105,7 @@ type TrainingOptions struct {
 type Checkpoint struct {
 	Config    FileConfig
 	Tokenizer *data.Tokenizer
-	Model     *Sequential
+	Model     Model
 	// Optimizer holds the optimizer's state tensors by name (see
 	// train.Adam); nil when there is none.
 	Optimizer map[string]*tensor.Dense
@@ -123,12 +123,9 @@ func Save(dir string, ck *Checkpoint, extra func(tmp string) error, opts ...Save
 	return atomicfile.WriteDir(dir, func(tmp string) error {
 		cfg := ck.Config
 		cfg.FormatVersion = FormatVersion
-		sp := ck.Model.Spec()
-		if sp.Architecture == SequentialArchitecture {
-			var err error
-			if sp, err = ck.Model.sequentialSpec(); err != nil {
-				return err
-			}
+		sp, err := ck.Model.Spec()
+		if err != nil {
+			return err
 		}
 		cfg.Architecture, cfg.Model = sp.Architecture, sp.Config
 		h := ck.Model.Head()
@@ -343,8 +340,10 @@ func LoadFS(fsys fs.FS, name string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(name, ConfigFile), err)
 	}
-	if e, ok := model.Embedding(); ok && e.Vocab() != tok.Vocabulary().Len() {
-		return nil, fmt.Errorf("%s: %d words, but the model's embedding has %d rows", filepath.Join(name, TokenizerFile), tok.Vocabulary().Len(), e.Vocab())
+	if m, ok := model.(embedded); ok {
+		if e, ok := m.Embedding(); ok && e.Vocab() != tok.Vocabulary().Len() {
+			return nil, fmt.Errorf("%s: %d words, but the model's embedding has %d rows", filepath.Join(name, TokenizerFile), tok.Vocabulary().Len(), e.Vocab())
+		}
 	}
 	if err := fillWeights(f, path, model); err != nil {
 		return nil, err

@@ -131,7 +131,7 @@ func TestSaveLoadIsExact(t *testing.T) {
 			t.Fatal(err)
 		}
 		before, _ := m.Logits(goldenSeqs)
-		after, err := ck.Model.Logits(goldenSeqs)
+		after, err := ck.Model.(*Sequential).Logits(goldenSeqs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -411,7 +411,7 @@ func TestSaveLoadTasks(t *testing.T) {
 			t.Errorf("dense.weight %v, want [%d %d]", s, len(h.Labels()), 2*cfg.Hidden)
 		}
 		before, _ := m.Logits(goldenSeqs)
-		after, _ := ck.Model.Logits(goldenSeqs)
+		after, _ := ck.Model.(*Sequential).Logits(goldenSeqs)
 		if !slices.Equal(before, after) || len(after) != len(goldenSeqs)*len(h.Labels()) {
 			t.Errorf("%s logits after save and load = %v, want %v", h.Task(), after, before)
 		}
@@ -445,7 +445,7 @@ func TestLoadFormatVersion1(t *testing.T) {
 		t.Errorf("format 1 loads as a %s task of %q, want binary negative, positive", h.Task(), h.Labels())
 	}
 	before, _ := m.Logits(goldenSeqs)
-	after, _ := ck.Model.Logits(goldenSeqs)
+	after, _ := ck.Model.(*Sequential).Logits(goldenSeqs)
 	if !slices.Equal(before, after) {
 		t.Errorf("format 1 logits %v, want %v", after, before)
 	}

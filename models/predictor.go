@@ -105,7 +105,7 @@ type Predictor struct {
 	Checkpoint *Checkpoint
 
 	mu       sync.Mutex
-	free     chan *Sequential
+	free     chan Model
 	made     int
 	replicas int
 }
@@ -125,11 +125,12 @@ func LoadPredictor(dir string) (*Predictor, error) {
 func NewPredictor(ck *Checkpoint) *Predictor { return NewPredictorN(ck, runtime.GOMAXPROCS(0)) }
 
 // NewPredictorN serves predictions from a loaded checkpoint with at most
-// replicas copies of the model (1 or more): as many calls run at once. Each
-// copy holds the model's weights again.
+// replicas replicas of the model (1 or more): as many calls run at once.
+// A replica is a copy holding the model's weights again, or the model
+// itself where scoring only reads it (Model.Replica).
 func NewPredictorN(ck *Checkpoint, replicas int) *Predictor {
 	replicas = max(replicas, 1)
-	p := &Predictor{Checkpoint: ck, free: make(chan *Sequential, replicas), made: 1, replicas: replicas}
+	p := &Predictor{Checkpoint: ck, free: make(chan Model, replicas), made: 1, replicas: replicas}
 	p.free <- ck.Model
 	return p
 }
@@ -168,7 +169,7 @@ func (p *Predictor) Predict(texts []string) ([]Prediction, error) {
 		return nil, err
 	}
 	defer func() { p.free <- m }()
-	logits, err := m.Logits(p.Checkpoint.Encode(texts))
+	logits, err := m.TextLogits(p.Checkpoint.Tokenizer, texts)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +184,7 @@ func (p *Predictor) Predict(texts []string) ([]Prediction, error) {
 
 // take returns a free replica, making one when none is free and fewer
 // than Replicas exist, else waiting for one.
-func (p *Predictor) take() (*Sequential, error) {
+func (p *Predictor) take() (Model, error) {
 	select {
 	case m := <-p.free:
 		return m, nil
@@ -206,15 +207,11 @@ func (p *Predictor) take() (*Sequential, error) {
 	return <-p.free, nil
 }
 
-// replicate builds another copy of the model with the same weights and
-// head.
-func (p *Predictor) replicate() (*Sequential, error) {
-	src := p.Checkpoint.Model
-	m, err := Build(src.Spec(), src.Head(), nil, 0)
+// replicate makes another replica of the model, with the same weights
+// and head: a copy where scoring writes to the model.
+func (p *Predictor) replicate() (Model, error) {
+	m, err := p.Checkpoint.Model.Replica()
 	if err != nil {
-		return nil, fmt.Errorf("replicating the model: %w", err)
-	}
-	if err := copyWeights(m, src); err != nil {
 		return nil, fmt.Errorf("replicating the model: %w", err)
 	}
 	return m, nil

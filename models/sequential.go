@@ -194,15 +194,13 @@ func (s *Sequential) reseed() {
 
 // Spec says how the model was built: its architecture and configuration,
 // which a checkpoint stores to build it again. A Sequential assembled from
-// the layers is described layer by layer (its Config is nil when a layer
-// cannot be described: Save says which).
-func (s *Sequential) Spec() Spec {
+// the layers is described layer by layer; the error names a layer that
+// cannot be described.
+func (s *Sequential) Spec() (Spec, error) {
 	if s.spec.Architecture == SequentialArchitecture {
-		if sp, err := s.sequentialSpec(); err == nil {
-			return sp
-		}
+		return s.sequentialSpec()
 	}
-	return s.spec
+	return s.spec, nil
 }
 
 // Layers lists the layers in the order data flows through them.
@@ -496,4 +494,36 @@ func (s *Sequential) Forward(b *data.Batch, training bool) (float64, []float32, 
 	logits := append([]float32(nil), cg.logits.Value().Data().([]float32)...)
 	loss := float64(cg.loss.Value().Data().(float32))
 	return loss, logits, nil
+}
+
+// TextLogits scores texts as Logits does, each encoded by tok and cut to
+// the model's max_len.
+func (s *Sequential) TextLogits(tok *data.Tokenizer, texts []string) ([]float32, error) {
+	return s.Logits(tok.EncodeAll(texts, s.maxLen))
+}
+
+// EvaluateTexts scores the model as Evaluate does on texts encoded by tok
+// and cut to the model's max_len.
+func (s *Sequential) EvaluateTexts(tok *data.Tokenizer, texts []string, y []float32, batchSize int) (train.Metrics, error) {
+	return s.Evaluate(tok.EncodeAll(texts, s.maxLen), y, batchSize)
+}
+
+// Replica builds another copy of the model, with the same weights and
+// head: Gorgonia writes to a graph's weight tensors while it runs, so two
+// runs at once need two copies.
+func (s *Sequential) Replica() (Model, error) {
+	sp, err := s.Spec()
+	if err != nil {
+		return nil, err
+	}
+	m, err := Build(sp, s.head, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := copyWeights(m, s); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -327,14 +327,14 @@ func TestSequentialSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ck.Config.Architecture != SequentialArchitecture || ck.Model.Name != "mine" || len(ck.Model.Layers()) != 9 {
-		t.Fatalf("loaded %s model %q of %d layers, want sequential mine of 9", ck.Config.Architecture, ck.Model.Name, len(ck.Model.Layers()))
+	if ck.Config.Architecture != SequentialArchitecture || ck.Model.(*Sequential).Name != "mine" || len(ck.Model.(*Sequential).Layers()) != 9 {
+		t.Fatalf("loaded %s model %q of %d layers, want sequential mine of 9", ck.Config.Architecture, ck.Model.(*Sequential).Name, len(ck.Model.(*Sequential).Layers()))
 	}
-	if l := ck.Model.Layers(); l[6] != l[7] {
+	if l := ck.Model.(*Sequential).Layers(); l[6] != l[7] {
 		t.Error("the shared dense layer was loaded as two layers")
 	}
 	want, _ := m.Logits(goldenSeqs)
-	got, err := ck.Model.Logits(goldenSeqs)
+	got, err := ck.Model.(*Sequential).Logits(goldenSeqs)
 	if err != nil || !slices.Equal(got, want) {
 		t.Errorf("logits after save and load = %v, %v; want %v", got, err, want)
 	}

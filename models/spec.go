@@ -71,10 +71,11 @@ func orZeros(embedding *tensor.Dense, vocab, dim int) *tensor.Dense {
 }
 
 // Build makes the model that a spec describes, with the output head head,
-// its embedding matrix (nil for zeros, as before loading weights) and
-// every other weight drawn from seed. Each architecture has its own
-// constructor; this is where they are named.
-func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequential, error) {
+// its embedding matrix (nil for zeros, as before loading weights; a bag of
+// n-grams takes it as its word rows) and every other weight drawn from
+// seed. Each architecture has its own constructor; this is where they are
+// named.
+func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (Model, error) {
 	switch sp.Architecture {
 	case BiLSTMArchitecture, legacyBiLSTM:
 		cfg, err := configOf(sp, DefaultConfig())
@@ -97,11 +98,22 @@ func Build(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*Sequ
 		}
 		return c.Sequential, nil
 	case TransformerArchitecture:
-		return buildTransformer(sp, head, embedding, seed)
+		return asModel(buildTransformer(sp, head, embedding, seed))
+	case BowArchitecture:
+		return asModel(buildBow(sp, head, embedding, seed))
 	case SequentialArchitecture:
-		return buildSequential(sp, head, seed)
+		return asModel(buildSequential(sp, head, seed))
 	}
-	return nil, fmt.Errorf("architecture %q: want %s, %s, %s or %s", sp.Architecture, BiLSTMArchitecture, CNNArchitecture, TransformerArchitecture, SequentialArchitecture)
+	return nil, fmt.Errorf("architecture %q: want %s, %s, %s, %s or %s", sp.Architecture, BiLSTMArchitecture, CNNArchitecture, BowArchitecture, TransformerArchitecture, SequentialArchitecture)
+}
+
+// asModel is a constructor's model as a Model, nil (not a nil pointer in
+// an interface) with an error.
+func asModel[M Model](m M, err error) (Model, error) {
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // expectedShapes lists the tensors of model.safetensors that the spec's
@@ -115,30 +127,31 @@ func expectedShapes(sp Spec, units int) (shapes []weightShape, known bool, err e
 	case CNNArchitecture:
 		cfg, err := configOf(sp, DefaultCNNConfig())
 		return cfg.weightShapes(units), err == nil, err
+	case BowArchitecture:
+		cfg, err := configOf(sp, DefaultBowConfig())
+		return cfg.weightShapes(units), err == nil, err
 	}
 	return nil, false, nil
 }
 
-// Rebuild makes a model of the spec sp holding the weights of s, for the
+// Rebuild makes a model of the spec sp holding the weights of m, for the
 // settings that change how a model trains but not its weights (frozen or
 // trainable embeddings, dropout): every parameter of the new model must
-// have a namesake of the same shape in s.
-func Rebuild(s *Sequential, sp Spec) (*Sequential, error) {
-	m, err := Build(sp, s.head, nil, 0)
+// have a namesake of the same shape in m.
+func Rebuild(m Model, sp Spec) (Model, error) {
+	n, err := Build(sp, m.Head(), nil, 0)
 	if err != nil {
 		return nil, err
 	}
-	if err := copyWeights(m, s); err != nil {
+	if err := copyWeights(n, m); err != nil {
 		return nil, fmt.Errorf("the model's shape cannot change: %w", err)
 	}
-	return m, nil
+	return n, nil
 }
 
 // copyWeights copies the weights of src into the parameters of dst of the
 // same names, which must all have a namesake of the same shape.
-func copyWeights(dst, src *Sequential) error {
-	src.mu.Lock()
-	defer src.mu.Unlock()
+func copyWeights(dst, src Model) error {
 	old := map[string]*tensor.Dense{}
 	for _, p := range src.Params() {
 		old[p.Name] = p.Value

@@ -7,10 +7,10 @@ import (
 	"github.com/classify/classify/train"
 )
 
-// Encode turns texts into the token ids the model takes: the checkpoint's
-// tokenizer, cut to the model's max_len.
-func (ck *Checkpoint) Encode(texts []string) [][]int {
-	return ck.Tokenizer.EncodeAll(texts, ck.Model.MaxLen())
+// Logits scores texts with the model and the checkpoint's tokenizer:
+// Model.Head().Units() logits a text, row-major, in order.
+func (ck *Checkpoint) Logits(texts []string) ([]float32, error) {
+	return ck.Model.TextLogits(ck.Tokenizer, texts)
 }
 
 // Targets encodes the examples' labels as the model's head reads them; a
@@ -31,7 +31,7 @@ func (ck *Checkpoint) Evaluate(examples []data.Example, path string, batchSize i
 	if err != nil {
 		return train.Metrics{}, err
 	}
-	m, err := ck.Model.Evaluate(ck.Encode(data.Texts(examples)), y, batchSize)
+	m, err := ck.Model.EvaluateTexts(ck.Tokenizer, data.Texts(examples), y, batchSize)
 	if err != nil {
 		return m, fmt.Errorf("%s: %w", path, err)
 	}

@@ -147,7 +147,7 @@ func TestTransformerNamesAndProjection(t *testing.T) {
 	if n := cfg.weightCount(1); int64(total) != n {
 		t.Errorf("%d weights, weightCount says %d", total, n)
 	}
-	if sp := m.Spec(); sp.Architecture != TransformerArchitecture {
+	if sp, err := m.Spec(); err != nil || sp.Architecture != TransformerArchitecture {
 		t.Errorf("architecture %q, want %q", sp.Architecture, TransformerArchitecture)
 	}
 }
@@ -185,7 +185,11 @@ func TestBuildTransformer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := buildTransformer(m.Spec(), nil, nil, 2)
+	sp, err := m.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := buildTransformer(sp, nil, nil, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

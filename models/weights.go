@@ -25,7 +25,7 @@ const (
 
 // weightTensors returns the classifier's weights as float32 tensors under
 // their PyTorch names, with the zero bias_hh of each LSTM direction.
-func weightTensors(m *Sequential) ([]safetensors.Tensor, error) {
+func weightTensors(m Model) ([]safetensors.Tensor, error) {
 	var ts []safetensors.Tensor
 	for _, p := range m.Params() {
 		t, err := denseTensor(p.Name, p.Value)
@@ -46,7 +46,7 @@ func weightTensors(m *Sequential) ([]safetensors.Tensor, error) {
 }
 
 // writeWeights writes model.safetensors.
-func writeWeights(path string, m *Sequential) error {
+func writeWeights(path string, m Model) error {
 	ts, err := weightTensors(m)
 	if err != nil {
 		return err
@@ -116,7 +116,7 @@ func checkShapes(f *safetensors.File, path string, want []weightShape) error {
 // fillWeights copies the file's tensors into the model's parameters,
 // refusing a missing, unexpected, misshapen, non-float32 or non-finite
 // tensor. PyTorch's second LSTM bias is added to the first.
-func fillWeights(f *safetensors.File, path string, m *Sequential) error {
+func fillWeights(f *safetensors.File, path string, m Model) error {
 	seen := map[string]bool{}
 	read := func(name string, shape []int) ([]float32, error) {
 		v, err := f.Float32s(name, shape)
@@ -152,7 +152,7 @@ func fillWeights(f *safetensors.File, path string, m *Sequential) error {
 	}
 	for _, name := range f.Names() {
 		if !seen[name] {
-			return fmt.Errorf("%s: unexpected tensor %q for the %s model of config.json", path, name, m.Spec().Architecture)
+			return fmt.Errorf("%s: unexpected tensor %q for the model of config.json", path, name)
 		}
 	}
 	return nil
