@@ -1,7 +1,9 @@
 package models
 
 import (
+	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/classify/classify/internal/shareddata"
@@ -203,8 +205,7 @@ func TestBowPolarity(t *testing.T) {
 			var bs [][]int
 			var y []float32
 			for _, e := range es {
-				ids, tokens := tok.Encode(e.Text, cfg.MaxLen)
-				bs = append(bs, m.Rows(ids, tokens))
+				bs = append(bs, m.TextRows(tok, e.Text))
 				y = append(y, map[string]float32{"1": 1}[e.Labels[0]])
 			}
 			return bs, y
@@ -231,5 +232,154 @@ func TestBowPolarity(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("seed %d: test accuracy %.4f, 5 epochs in %.2fs, %d test texts scored in %.3fs", seed, float64(right)/float64(len(te)), took.Seconds(), len(te), time.Since(start).Seconds())
+	}
+}
+
+// tinyBowCheckpoint trains a small bow model on a toy task of three
+// classes and returns it as a checkpoint with its tokenizer.
+func tinyBowCheckpoint(t *testing.T) (*Checkpoint, []string) {
+	t.Helper()
+	texts := []string{"good fun film", "bad dull plot", "a long war story", "fun good", "dull bad", "war story long", "good film", "bad plot"}
+	labels := []float32{0, 1, 2, 0, 1, 2, 0, 1}
+	vocab := data.BuildVocabulary(texts, 0)
+	tok, err := data.NewTokenizer(vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := train.NewMultiClassHead([]string{"pos", "neg", "war"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := NewSpec(BowArchitecture, BowConfig{VocabSize: vocab.Len(), Dim: 6, MaxLen: 20, Ngrams: 2, Buckets: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Build(sp, head, BowWordRows(vocab.Len(), 6, 1), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bow := m.(*Bow)
+	if _, err := bow.Fit(bow.Bags(tok, texts), labels, BowFitConfig{Epochs: 30, LR: 0.5, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return &Checkpoint{Tokenizer: tok, Model: m}, texts
+}
+
+// A bow checkpoint saves and loads with the same logits, evaluates, and
+// its config.json and tensors are those of SPEC section 4.
+func TestBowSaveLoad(t *testing.T) {
+	ck, texts := tinyBowCheckpoint(t)
+	dir := t.TempDir() + "/ck"
+	if err := Save(dir, ck, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Config.Architecture != BowArchitecture {
+		t.Errorf("architecture %q, want %q", again.Config.Architecture, BowArchitecture)
+	}
+	want, err := ck.Logits(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := again.Logits(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("logit %d after loading = %v, want %v", i, got[i], want[i])
+		}
+	}
+	names := map[string][]int{}
+	for _, p := range again.Model.Params() {
+		names[p.Name] = p.Value.Shape().Clone()
+	}
+	for name, shape := range map[string][]int{"embedding_bag.weight": {ck.Tokenizer.Vocabulary().Len() + 11, 6}, "dense.weight": {3, 6}, "dense.bias": {3}} {
+		if fmt.Sprint(names[name]) != fmt.Sprint(shape) {
+			t.Errorf("tensor %s of shape %v, want %v", name, names[name], shape)
+		}
+	}
+	ex := []data.Example{{Text: "good fun", Labels: []string{"pos"}, Line: 1}, {Text: "dull plot", Labels: []string{"neg"}, Line: 2}}
+	m, err := again.Evaluate(ex, "x.tsv", 8)
+	if err != nil || m.Accuracy != 1 {
+		t.Errorf("Evaluate = accuracy %v, %v; want 1", m.Accuracy, err)
+	}
+	p := NewPredictorN(again, 3)
+	preds, err := p.Predict([]string{"a war story"})
+	if err != nil || preds[0].Label != "war" {
+		t.Errorf("Predict = %+v, %v; want war", preds, err)
+	}
+	var sum strings.Builder
+	if err := again.Model.Summary(&sum); err != nil || !strings.Contains(sum.String(), "embedding_bag (EmbeddingBag)") {
+		t.Errorf("Summary = %q, %v", sum.String(), err)
+	}
+}
+
+// A config.json or model.safetensors that does not fit a bow model is
+// refused with a message naming what is wrong.
+func TestBowLoadRefuses(t *testing.T) {
+	ck, _ := tinyBowCheckpoint(t)
+	dir := t.TempDir() + "/ck"
+	if err := Save(dir, ck, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(dir + "/" + ConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ from, to, want string }{
+		{`"ngrams": 2`, `"ngrams": 0`, "ngrams 0"},
+		{`"ngrams": 2`, `"ngram": 2`, `unknown field "ngram"`},
+		{`"buckets": 11`, `"buckets": 12`, "embedding_bag.weight"},
+		{`"dim": 6`, `"dim": 5000`, "dim 5000"},
+	} {
+		bad := strings.Replace(string(raw), c.from, c.to, 1)
+		if bad == string(raw) {
+			t.Fatalf("config.json has no %s: %s", c.from, raw)
+		}
+		if err := os.WriteFile(dir+"/"+ConfigFile, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Load with %s = %v, want an error naming %s", c.to, err, c.want)
+		}
+	}
+	ck.Model.(*Bow).table()[7] = float32(math.NaN())
+	if err := Save(dir, ck, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "finite") {
+		t.Errorf("Load of a NaN weight = %v, want an error on finite weights", err)
+	}
+}
+
+// Hogwild training on several goroutines reaches about the loss of the
+// deterministic one-goroutine path.
+func TestBowThreads(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	var bags [][]int
+	var y []float32
+	for i := 0; i < 3000; i++ {
+		c := rng.Intn(3)
+		bag := []int{2 + c, 2 + rng.Intn(6), 8 + rng.Intn(5)}
+		bags, y = append(bags, bag), append(y, float32(c))
+	}
+	loss := func(threads int) float64 {
+		m := tinyBow(t)
+		h, err := m.Fit(bags, y, BowFitConfig{Epochs: 3, LR: 0.2, Seed: 1, Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h[len(h)-1].Train.Loss
+	}
+	one, again, four := loss(1), loss(1), loss(4)
+	if one != again {
+		t.Errorf("one goroutine: loss %v, then %v: want the same", one, again)
+	}
+	if math.Abs(four-one) > 0.1*one {
+		t.Errorf("loss %.4f on 4 goroutines, %.4f on 1: want within 10%%", four, one)
 	}
 }

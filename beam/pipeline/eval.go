@@ -130,7 +130,7 @@ func (f *scoreFn) flush(emit func(Scored)) error {
 		}
 		targets[i] = y
 	}
-	logits, err := ck.Model.Logits(ck.Encode(texts))
+	logits, err := ck.Logits(texts)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 // modelFlags are the flags that shape the model, shared by train and summary.
 type modelFlags struct {
 	vocabSize, maxLen, hidden, dim, maxRelative, featureMaps int
+	ngrams, buckets                                          int
 	layers, heads, ff                                        int
 	model, posEncoding, pool, filters                        string
 	dropout                                                  float64
@@ -39,8 +40,12 @@ func addModelFlags(fs *flag.FlagSet) *modelFlags {
 	c := models.DefaultCNNConfig()
 	tr := models.DefaultTransformerConfig()
 	fs.StringVar(&m.model, "model", models.BiLSTMArchitecture, "the model: bilstm (the reference BiLSTM: max pooling, dropout 0.3, frozen embeddings), "+
-		"cnn (Kim 2014: --filters 3,4,5 --feature-maps 100, dropout 0.5, trainable embeddings) or "+
-		"transformer (pre-norm encoder: --layers 2 --heads 4 --ff 512 over --dim 128, mean pooling, dropout 0.1, frozen embeddings projected to --dim)")
+		"cnn (Kim 2014: --filters 3,4,5 --feature-maps 100, dropout 0.5, trainable embeddings), "+
+		"transformer (pre-norm encoder: --layers 2 --heads 4 --ff 512 over --dim 128, mean pooling, dropout 0.1, frozen embeddings projected to --dim) or "+
+		"bow (fastText supervised: the mean of word and hashed word n-gram rows, --ngrams 2 --buckets 2000000 --dim 100, every word of the data up to --vocab-size 500000, whole texts, trained by SGD with --lr 0.1 for --epochs 5)")
+	bw := models.DefaultBowConfig()
+	fs.IntVar(&m.ngrams, "ngrams", bw.Ngrams, "bow: longest word n-gram (fastText's -wordNgrams); 1 for words alone")
+	fs.IntVar(&m.buckets, "buckets", bw.Buckets, "bow: rows the n-grams are hashed into; the table takes 4·dim·(vocabulary+buckets) bytes, ~800 MB at 2,000,000 × 100")
 	fs.IntVar(&m.layers, "layers", tr.Layers, "transformer: encoder blocks")
 	fs.IntVar(&m.heads, "heads", tr.Heads, "transformer: attention heads, dividing --dim")
 	fs.IntVar(&m.ff, "ff", tr.FF, "transformer: width of each feed-forward layer")
@@ -63,6 +68,11 @@ func addModelFlags(fs *flag.FlagSet) *modelFlags {
 func (m *modelFlags) spec(dim int) (models.Spec, error) {
 	switch m.model {
 	case models.BiLSTMArchitecture:
+		for _, name := range []string{"ngrams", "buckets"} {
+			if m.given(name) {
+				return models.Spec{}, usagef("--%s is not a bilstm flag", name)
+			}
+		}
 		cfg, err := m.config(dim)
 		if err != nil {
 			return models.Spec{}, err
@@ -85,7 +95,7 @@ func (m *modelFlags) spec(dim int) (models.Spec, error) {
 			}
 			cfg.Filters = append(cfg.Filters, w)
 		}
-		for _, name := range []string{"hidden", "pos-encoding", "pool", "max-relative", "layers", "heads", "ff"} {
+		for _, name := range []string{"hidden", "pos-encoding", "pool", "max-relative", "layers", "heads", "ff", "ngrams", "buckets"} {
 			if m.given(name) {
 				return models.Spec{}, usagef("--%s is not a cnn flag", name)
 			}
@@ -107,7 +117,7 @@ func (m *modelFlags) spec(dim int) (models.Spec, error) {
 		if m.given("dropout") {
 			cfg.Dropout = m.dropout
 		}
-		for _, name := range []string{"hidden", "filters", "feature-maps"} {
+		for _, name := range []string{"hidden", "filters", "feature-maps", "ngrams", "buckets"} {
 			if m.given(name) {
 				return models.Spec{}, usagef("--%s is not a transformer flag", name)
 			}
@@ -116,8 +126,40 @@ func (m *modelFlags) spec(dim int) (models.Spec, error) {
 			return models.Spec{}, usageError{errors.New(flagNames.Replace(err.Error()))}
 		}
 		return models.NewSpec(m.model, cfg)
+	case models.BowArchitecture:
+		cfg := models.BowConfig{VocabSize: m.vocabSize, Dim: dim, MaxLen: m.maxLen, Ngrams: m.ngrams, Buckets: m.buckets}
+		if cfg.Ngrams < 2 && !m.given("buckets") {
+			cfg.Buckets = 0 // words alone need no n-gram rows
+		}
+		for _, name := range []string{"hidden", "pos-encoding", "pool", "max-relative", "layers", "heads", "ff",
+			"filters", "feature-maps", "dropout", "freeze-embeddings"} {
+			if m.given(name) {
+				return models.Spec{}, usagef("--%s is not a bow flag", name)
+			}
+		}
+		if err := cfg.Validate(); err != nil {
+			return models.Spec{}, usageError{errors.New(flagNames.Replace(err.Error()))}
+		}
+		return models.NewSpec(m.model, cfg)
 	}
-	return models.Spec{}, usagef("--model %q: want %s, %s or %s", m.model, models.BiLSTMArchitecture, models.CNNArchitecture, models.TransformerArchitecture)
+	return models.Spec{}, usagef("--model %q: want %s, %s, %s or %s", m.model, models.BiLSTMArchitecture, models.CNNArchitecture, models.TransformerArchitecture, models.BowArchitecture)
+}
+
+// bowVocabSize is bow's default --vocab-size: every word of most
+// training sets, as fastText keeps every word (-minCount 1), while the
+// table of 500,000 words and 2,000,000 buckets of 100 values stays within
+// the 1 GiB limit of a model.
+const bowVocabSize = 500000
+
+// applyBowDefaults sets bow's own defaults of the shared flags not given:
+// --vocab-size 500000 and whole texts (fastText reads the whole line).
+func (m *modelFlags) applyBowDefaults() {
+	if !m.given("vocab-size") {
+		m.vocabSize = bowVocabSize
+	}
+	if !m.given("max-len") {
+		m.maxLen = models.DefaultBowConfig().MaxLen
+	}
 }
 
 // config returns the BiLSTM's configuration for embeddings of width dim.
@@ -136,4 +178,4 @@ func (m *modelFlags) config(dim int) (models.Config, error) {
 var flagNames = strings.NewReplacer("vocab_size ", "--vocab-size ", "dim ", "--dim ", "max_len ", "--max-len ",
 	"hidden ", "--hidden ", "dropout ", "--dropout ", "max_relative ", "--max-relative ",
 	"pos_encoding ", "--pos-encoding ", "pool ", "--pool ", "feature_maps ", "--feature-maps ", "filter width ", "--filters width ",
-	"filters ", "--filters ")
+	"filters ", "--filters ", "ngrams ", "--ngrams ", "buckets ", "--buckets ")

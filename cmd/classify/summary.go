@@ -21,7 +21,7 @@ var summaryCommand = command{
 			if len(args) > 0 {
 				return usagef("unexpected argument %q", args[0])
 			}
-			var m *models.Sequential
+			var m models.Model
 			if *ckpt != "" {
 				ck, err := models.Load(*ckpt)
 				if err != nil {
@@ -37,11 +37,17 @@ var summaryCommand = command{
 					}
 					dim = vec.Dim
 				}
+				var emb *tensor.Dense
+				if mf.model == models.BowArchitecture {
+					// The table is counted, not drawn: Build makes it zero.
+					mf.applyBowDefaults()
+				} else {
+					emb = layers.RandomEmbedding(mf.vocabSize, dim, tensor.Float32, rand.New(rand.NewSource(0)))
+				}
 				spec, err := mf.spec(dim)
 				if err != nil {
 					return err
 				}
-				emb := layers.RandomEmbedding(mf.vocabSize, dim, tensor.Float32, rand.New(rand.NewSource(0)))
 				if m, err = models.Build(spec, nil, emb, 0); err != nil {
 					return err
 				}

@@ -37,8 +37,9 @@ var trainCommand = command{
 		fs.BoolVar(&o.multiLabel, "multi-label", false, "each text has a set of labels: comma-separated in TSV/CSV label fields, a \"labels\" list in JSON lines")
 		fs.StringVar(&o.classWeight, "class-weight", "none", "none, or balanced: weigh each class by n / (K * n_k) in the loss")
 		fs.IntVar(&o.batchSize, "batch-size", 32, "examples per step")
-		fs.IntVar(&o.epochs, "epochs", 10, "epochs to train; 0 writes the initial model")
-		fs.Float64Var(&o.lr, "lr", 0.001, "Adam's learning rate")
+		fs.IntVar(&o.epochs, "epochs", 10, "epochs to train; 0 writes the initial model (bow: 5, as fastText)")
+		fs.Float64Var(&o.lr, "lr", 0.001, "Adam's learning rate (bow: SGD's, falling linearly to 0, default 0.1 as fastText)")
+		fs.IntVar(&o.threads, "threads", 1, "bow: goroutines that train at once on shared weights (Hogwild, fastText's -thread); 1 is deterministic")
 		fs.Float64Var(&o.clipNorm, "clip-norm", 0, "clip the global gradient norm to this before each step; 0 for no clipping")
 		fs.Float64Var(&o.valSplit, "val-split", 0.1, "the last fraction of the data held out for validation, as Keras")
 		fs.BoolVar(&o.shuffle, "shuffle", true, "shuffle each epoch, grouping batches by length; false takes batches in file order")
@@ -63,7 +64,7 @@ var trainCommand = command{
 type trainOptions struct {
 	data, test, vectors, textColumn, labelColumn, from, out, classWeight string
 	model                                                                *modelFlags
-	batchSize, epochs, patience, maxLineBytes                            int
+	batchSize, epochs, patience, maxLineBytes, threads                   int
 	lr, clipNorm, valSplit                                               float64
 	shuffle, multiLabel, overwrite                                       bool
 	seed                                                                 int64
@@ -94,6 +95,19 @@ func (o *trainOptions) check() error {
 		return usagef("--class-weight %q: want none or balanced", o.classWeight)
 	case o.maxLineBytes < 1:
 		return usagef("--max-line-bytes %d: want at least 1", o.maxLineBytes)
+	case o.threads < 1:
+		return usagef("--threads %d: want at least 1", o.threads)
+	}
+	if o.model.model == models.BowArchitecture {
+		// The bag of n-grams steps one example at a time by SGD, with
+		// no Adam state, clipping or early stopping.
+		for _, name := range []string{"batch-size", "clip-norm", "early-stopping", "shuffle"} {
+			if o.set[name] {
+				return usagef("--%s is not a bow flag", name)
+			}
+		}
+	} else if o.set["threads"] {
+		return usagef("--threads is a bow flag")
 	}
 	_, err := o.model.spec(o.model.dim)
 	return err
@@ -105,6 +119,23 @@ func (o *trainOptions) loadOptions() data.LoadOptions {
 }
 
 func runTrain(e *env, o *trainOptions) error {
+	if o.from != "" {
+		// A bow checkpoint trains on as bow, with bow's defaults; an
+		// unreadable one is reported below, after the flags are checked.
+		if cfg, err := models.LoadConfig(o.from); err == nil && cfg.Architecture == models.BowArchitecture {
+			o.model.model = models.BowArchitecture
+		}
+	}
+	if o.model.model == models.BowArchitecture {
+		// fastText supervised's defaults, where a flag does not say.
+		o.model.applyBowDefaults()
+		if !o.set["lr"] {
+			o.lr = bowLR
+		}
+		if !o.set["epochs"] {
+			o.epochs = bowEpochs
+		}
+	}
 	if err := o.check(); err != nil {
 		return err
 	}
@@ -162,7 +193,6 @@ func runTrain(e *env, o *trainOptions) error {
 		BatchSize: o.batchSize, LearningRate: o.lr, ClipNorm: o.clipNorm, ValSplit: o.valSplit, Shuffle: o.shuffle,
 		Seed: o.seed, EarlyStopping: o.patience, MultiLabel: o.multiLabel, ClassWeight: o.classWeight}
 	model := ck.Model
-	model.SetSeed(o.seed)
 	trainY, err := ck.Targets(trainEx, o.data)
 	if err != nil {
 		return err
@@ -188,41 +218,28 @@ func runTrain(e *env, o *trainOptions) error {
 			return err
 		}
 	}
-	if err := model.Compile(train.WithLearningRate(o.lr), train.WithClipNorm(o.clipNorm)); err != nil {
-		return err
-	}
-	opt := model.Optimizer()
-	if ck.Optimizer != nil {
-		if fineTune {
-			// Fine-tuning changes the set of trainable weights: Adam
-			// starts afresh, as in Keras when a model is compiled again.
-			fmt.Fprintf(e.stderr, "classify train: the trained weights changed; Adam starts afresh with --lr %g\n", o.lr)
-		} else if err := opt.SetState(ck.Optimizer); err != nil {
-			return fmt.Errorf("%s: %w", filepath.Join(o.from, models.OptimizerFile), err)
-		}
-	} else if o.from != "" {
-		fmt.Fprintf(e.stderr, "classify train: %s has no %s; Adam starts afresh with --lr %g\n", o.from, models.OptimizerFile, o.lr)
-	}
-	h := model.Head()
-	trainable, frozen := layers.CountParams(model.Params())
-	fmt.Fprintf(e.stdout, "train %d, validation %d examples; %s task, %d labels; vocabulary %d; %d trainable and %d frozen parameters\n",
-		len(trainEx), len(valEx), h.Task(), len(h.Labels()), ck.Tokenizer.Vocabulary().Len(), trainable, frozen)
-
 	parent := e.ctx
 	if parent == nil {
 		parent = context.Background()
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// The validation examples were cut from the examples before the
-	// vocabulary was built from the rest, so they are given apart.
-	newHistory, fitErr := model.Fit(ck.Encode(data.Texts(trainEx)), trainY, models.FitConfig{
-		Config: train.Config{Epochs: o.epochs, InitialEpoch: len(history), BatchSize: o.batchSize, Shuffle: o.shuffle,
-			Seed: o.seed, Patience: o.patience, Progress: newProgress(e), Context: ctx},
-		ValidationX: ck.Encode(data.Texts(valEx)), ValidationY: valY,
-	})
+	var newHistory train.History
+	var fitErr error
+	// Each family trains its own way: the graph models by Adam over
+	// batches, the bag of n-grams by fastText's SGD, one example a step.
+	switch m := model.(type) {
+	case *models.Sequential:
+		newHistory, fitErr, err = fitSequential(e, o, ck, m, fineTune, len(history), trainEx, trainY, valEx, valY, ctx)
+	case *models.Bow:
+		newHistory, fitErr, err = fitBow(e, o, ck, m, len(history), trainEx, trainY, valEx, valY, ctx)
+	default:
+		err = fmt.Errorf("classify train cannot train a %T", model)
+	}
+	if err != nil {
+		return err
+	}
 	history = append(history, newHistory...)
-	ck.Optimizer = opt.State()
 	if fitErr != nil && !errors.Is(fitErr, train.ErrNonFinite) && !errors.Is(fitErr, context.Canceled) {
 		return fitErr
 	}
@@ -249,7 +266,7 @@ func runTrain(e *env, o *trainOptions) error {
 		return fmt.Errorf("training stopped: %w (the last good weights are in %s)", fitErr, o.out)
 	}
 	if len(testExamples) > 0 {
-		m, err := model.Evaluate(ck.Encode(data.Texts(testExamples)), testY, 256)
+		m, err := model.EvaluateTexts(ck.Tokenizer, data.Texts(testExamples), testY, 256)
 		if err != nil {
 			return err
 		}
@@ -258,6 +275,80 @@ func runTrain(e *env, o *trainOptions) error {
 	}
 	return nil
 }
+
+// fitSequential trains a graph model by Adam (resumed from the
+// checkpoint's optimizer state unless fineTune) and leaves the optimizer's
+// state in ck. fitErr is the error of a run that stopped but kept its last
+// good weights; err one that leaves nothing to save.
+func fitSequential(e *env, o *trainOptions, ck *models.Checkpoint, model *models.Sequential, fineTune bool, done int,
+	trainEx []data.Example, trainY []float32, valEx []data.Example, valY []float32, ctx context.Context) (history train.History, fitErr, err error) {
+	model.SetSeed(o.seed)
+	if err := model.Compile(train.WithLearningRate(o.lr), train.WithClipNorm(o.clipNorm)); err != nil {
+		return nil, nil, err
+	}
+	opt := model.Optimizer()
+	if ck.Optimizer != nil {
+		if fineTune {
+			// Fine-tuning changes the set of trainable weights: Adam
+			// starts afresh, as in Keras when a model is compiled again.
+			fmt.Fprintf(e.stderr, "classify train: the trained weights changed; Adam starts afresh with --lr %g\n", o.lr)
+		} else if err := opt.SetState(ck.Optimizer); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", filepath.Join(o.from, models.OptimizerFile), err)
+		}
+	} else if o.from != "" {
+		fmt.Fprintf(e.stderr, "classify train: %s has no %s; Adam starts afresh with --lr %g\n", o.from, models.OptimizerFile, o.lr)
+	}
+	printTrainStart(e, ck, len(trainEx), len(valEx))
+	// The validation examples were cut from the examples before the
+	// vocabulary was built from the rest, so they are given apart.
+	maxLen := model.MaxLen()
+	history, fitErr = model.Fit(ck.Tokenizer.EncodeAll(data.Texts(trainEx), maxLen), trainY, models.FitConfig{
+		Config: train.Config{Epochs: o.epochs, InitialEpoch: done, BatchSize: o.batchSize, Shuffle: o.shuffle,
+			Seed: o.seed, Patience: o.patience, Progress: newProgress(e), Context: ctx},
+		ValidationX: ck.Tokenizer.EncodeAll(data.Texts(valEx), maxLen), ValidationY: valY,
+	})
+	ck.Optimizer = opt.State()
+	return history, fitErr, nil
+}
+
+// fitBow trains a bag of n-grams by fastText's SGD on --threads
+// goroutines.
+func fitBow(e *env, o *trainOptions, ck *models.Checkpoint, model *models.Bow, done int,
+	trainEx []data.Example, trainY []float32, valEx []data.Example, valY []float32, ctx context.Context) (history train.History, fitErr, err error) {
+	printTrainStart(e, ck, len(trainEx), len(valEx))
+	p := newProgress(e)
+	p.Metric = train.MainMetricName(model.Head().Task())
+	if o.epochs == 0 {
+		return nil, nil, nil
+	}
+	history, fitErr = model.Fit(model.Bags(ck.Tokenizer, data.Texts(trainEx)), trainY, models.BowFitConfig{
+		Epochs: o.epochs, LR: o.lr, Seed: o.seed, Threads: o.threads, Context: ctx,
+		ValidationBags: model.Bags(ck.Tokenizer, data.Texts(valEx)), ValidationY: valY,
+		Progress: func(ep train.Epoch) {
+			ep.Epoch += done
+			p.BeginEpoch(ep.Epoch, done+o.epochs, ep.Steps)
+			p.EndEpoch(ep)
+		},
+	})
+	for i := range history {
+		history[i].Epoch += done
+	}
+	return history, fitErr, nil
+}
+
+// printTrainStart says what is about to be trained.
+func printTrainStart(e *env, ck *models.Checkpoint, nTrain, nVal int) {
+	h := ck.Model.Head()
+	trainable, frozen := layers.CountParams(ck.Model.Params())
+	fmt.Fprintf(e.stdout, "train %d, validation %d examples; %s task, %d labels; vocabulary %d; %d trainable and %d frozen parameters\n",
+		nTrain, nVal, h.Task(), len(h.Labels()), ck.Tokenizer.Vocabulary().Len(), trainable, frozen)
+}
+
+// fastText supervised's defaults for the bag of n-grams.
+const (
+	bowLR     = 0.1
+	bowEpochs = 5
+)
 
 // newCheckpoint builds the label set from all the examples of --data
 // (the validation part included: SPEC's training data), the tokenizer
@@ -288,6 +379,8 @@ func newCheckpoint(e *env, o *trainOptions, all, trainEx []data.Example) (*model
 		dim = vec.Dim
 		emb = tensor.New(tensor.WithShape(vocab.Len(), dim), tensor.WithBacking(matrix))
 		fmt.Fprintf(e.stdout, "vectors %s: %d-dimensional, %d of %d words found\n", o.vectors, dim, found, vocab.Len()-2)
+	} else if o.model.model == models.BowArchitecture {
+		emb = models.BowWordRows(vocab.Len(), dim, seedFor(o.seed, "embedding"))
 	} else {
 		emb = layers.RandomEmbedding(vocab.Len(), dim, tensor.Float32, rand.New(rand.NewSource(seedFor(o.seed, "embedding"))))
 	}
@@ -308,7 +401,7 @@ func newCheckpoint(e *env, o *trainOptions, all, trainEx []data.Example) (*model
 // those that would change the model's shape. fineTune reports that the set
 // of trained weights changed, so that Adam's state no longer fits.
 func resumeCheckpoint(e *env, o *trainOptions) (ck *models.Checkpoint, history train.History, fineTune bool, err error) {
-	for _, name := range []string{"vectors", "vocab-size", "max-len", "hidden", "dim", "pos-encoding", "max-relative", "pool", "model", "multi-label"} {
+	for _, name := range []string{"vectors", "vocab-size", "max-len", "hidden", "dim", "pos-encoding", "max-relative", "pool", "model", "multi-label", "ngrams", "buckets"} {
 		if o.set[name] {
 			return nil, nil, false, usagef("--%s cannot be combined with --from: the checkpoint fixes it", name)
 		}
@@ -328,7 +421,11 @@ func resumeCheckpoint(e *env, o *trainOptions) (ck *models.Checkpoint, history t
 		changes["dropout"] = o.model.dropout
 	}
 	if len(changes) > 0 {
-		sp, changed, err := withSettings(ck.Model.Spec(), changes)
+		sp, err := ck.Model.Spec()
+		if err != nil {
+			return nil, nil, false, err
+		}
+		sp, changed, err := withSettings(sp, changes)
 		if err != nil {
 			return nil, nil, false, err
 		}
