@@ -491,7 +491,8 @@ func (m *Bow) Fit(bags [][]int, y []float32, cfg BowFitConfig) (train.History, e
 
 // sgd takes one SGD step per example of order, as fastText's supervised
 // update: the bag's mean h, the logits and the head's gradient dz, then
-// the output layer moves by lr·dz·h and each row of the bag by
+// the output layer moves by lr·dz·h (twice that for a binary task, see
+// below) and each row of the bag by
 // lr·(Wᵀdz)/len(bag), lr = LR·(1 - done/total). It leaves each example's
 // logits (before its step) and loss in logits and losses.
 func (m *Bow) sgd(order []int, bags [][]int, y []float32, LR, total float64, done *atomic.Int64, logits []float32, losses []float64) {
@@ -500,6 +501,14 @@ func (m *Bow) sgd(order []int, bags [][]int, y []float32, LR, total float64, don
 	w, b := m.Output.Weight.Value.Data().([]float32), m.Output.Bias.Value.Data().([]float32)
 	h, dh := make([]float32, D), make([]float32, D)
 	z, dz, yt := make([]float64, K), make([]float64, K), make([]float64, W)
+	// fastText scores a binary task by a softmax over two output rows,
+	// which start at zero and move by opposite steps: their difference,
+	// this model's one row, moves at twice the rate, while the gradient
+	// into the bag is the same.
+	outRate := float32(1)
+	if m.head.Task() == data.Binary {
+		outRate = 2
+	}
 	for _, i := range order {
 		bag := bags[i]
 		zi := logits[i*K : (i+1)*K]
@@ -512,6 +521,7 @@ func (m *Bow) sgd(order []int, bags [][]int, y []float32, LR, total float64, don
 		}
 		losses[i] = m.head.Loss(z, yt, dz)
 		lr := float32(LR * (1 - float64(done.Add(1)-1)/total))
+		olr := lr * outRate
 		clear(dh)
 		for k := 0; k < K; k++ {
 			g := float32(dz[k])
@@ -520,8 +530,8 @@ func (m *Bow) sgd(order []int, bags [][]int, y []float32, LR, total float64, don
 			}
 			row := w[k*D : (k+1)*D]
 			axpy(g, row, dh)
-			axpy(-lr*g, h, row)
-			b[k] -= lr * g
+			axpy(-olr*g, h, row)
+			b[k] -= olr * g
 		}
 		if len(bag) == 0 {
 			continue

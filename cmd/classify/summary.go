@@ -37,16 +37,16 @@ var summaryCommand = command{
 					}
 					dim = vec.Dim
 				}
-				var emb *tensor.Dense
 				if mf.model == models.BowArchitecture {
-					// The table is counted, not drawn: Build makes it zero.
 					mf.applyBowDefaults()
-				} else {
-					emb = layers.RandomEmbedding(mf.vocabSize, dim, tensor.Float32, rand.New(rand.NewSource(0)))
 				}
 				spec, err := mf.spec(dim)
 				if err != nil {
 					return err
+				}
+				var emb *tensor.Dense // a bow table is counted, not drawn: Build makes it zero
+				if mf.model != models.BowArchitecture {
+					emb = layers.RandomEmbedding(mf.vocabSize, dim, tensor.Float32, rand.New(rand.NewSource(0)))
 				}
 				if m, err = models.Build(spec, nil, emb, 0); err != nil {
 					return err

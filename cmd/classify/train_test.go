@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -528,5 +531,70 @@ func TestTrainSignalWithNothingToTrain(t *testing.T) {
 	}
 	if _, err := models.Load(out); err != nil {
 		t.Errorf("the checkpoint written before the exit does not load: %v", err)
+	}
+}
+
+// TestTrainBow trains the bag of n-grams with a small table and uses its
+// checkpoint with predict, eval, summary and serve; flags of other
+// families are refused.
+func TestTrainBow(t *testing.T) {
+	data := sentimentTSV(t, 300, 8)
+	out := filepath.Join(t.TempDir(), "ck")
+	bow := func(extra ...string) []string {
+		return append([]string{"train", "--data", data, "--out", out, "--model", "bow", "--dim", "8", "--buckets", "64",
+			"--epochs", "20", "--lr", "0.5", "--seed", "3"}, extra...)
+	}
+	status, stdout, stderr := runCommand("", bow()...)
+	if status != 0 {
+		t.Fatalf("train --model bow: exit %d: %s %s", status, stdout, stderr)
+	}
+	cfg, err := models.LoadConfig(out)
+	if err != nil || cfg.Architecture != "bow" || !strings.Contains(strings.Join(strings.Fields(string(cfg.Model)), ""), `"ngrams":2,"buckets":64`) {
+		t.Fatalf("config.json = %s %s, %v; want a bow of bigrams in 64 buckets", cfg.Architecture, cfg.Model, err)
+	}
+	if cfg.Training.LearningRate != 0.5 || cfg.Training.Epochs != 20 {
+		t.Errorf("training options %+v, want the flags' lr 0.5 and 20 epochs", cfg.Training)
+	}
+	if _, err := os.Stat(filepath.Join(out, models.HistoryFile)); err != nil {
+		t.Errorf("no history: %v", err)
+	}
+	if status, stdout, _ := runCommand("", "predict", "--checkpoint", out, "a great film"); status != 0 || !strings.HasPrefix(stdout, "1\t") {
+		t.Errorf("predict on the bow = %d %q, want label 1", status, stdout)
+	}
+	if status, stdout, stderr := runCommand("", "eval", "--checkpoint", out, "--data", data, "--json"); status != 0 || !strings.Contains(stdout, `"accuracy":1`) {
+		t.Errorf("eval on the bow = %d %q %q, want accuracy 1 on its training data", status, stdout, stderr)
+	}
+	if status, stdout, stderr := runCommand("", "summary", "--checkpoint", out); status != 0 || !strings.Contains(stdout, "embedding_bag (EmbeddingBag)") {
+		t.Errorf("summary on the bow = %d %q %q", status, stdout, stderr)
+	}
+	// 4·(1000 + 10)·3 = table and output layer of one unit.
+	if status, stdout, stderr := runCommand("", "summary", "--model", "bow", "--vocab-size", "1000", "--buckets", "10", "--dim", "3"); status != 0 || !strings.Contains(stdout, "Total params: 3,034") {
+		t.Errorf("summary --model bow = %d %q %q, want 3,034 parameters", status, stdout, stderr)
+	}
+	p, err := models.LoadPredictor(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(testHandler(t, p, defaultServeOptions()))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/v1/predict", "application/json", strings.NewReader(`{"texts":["a great film","a dull plot"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"label":"1"`) || !strings.Contains(string(body), `"label":"0"`) {
+		t.Errorf("serve on the bow = %d %s, want labels 1 and 0", resp.StatusCode, body)
+	}
+	if status, _, stderr := runCommand("", bow("--threads", "2", "--epochs", "2")...); status != 0 {
+		t.Errorf("train --model bow --threads 2: exit %d %q", status, stderr)
+	}
+	for flag, value := range map[string]string{"--hidden": "4", "--batch-size": "8", "--dropout": "0.1"} {
+		if status, _, stderr := runCommand("", bow(flag, value)...); status != 2 || !strings.Contains(stderr, flag+" is not a bow flag") {
+			t.Errorf("--model bow %s: exit %d %q, want 2 naming the flag", flag, status, stderr)
+		}
+	}
+	if status, _, stderr := runCommand("", "train", "--data", data, "--out", out, "--ngrams", "3"); status != 2 || !strings.Contains(stderr, "--ngrams is not a bilstm flag") {
+		t.Errorf("--model bilstm --ngrams: exit %d %q, want 2", status, stderr)
 	}
 }
