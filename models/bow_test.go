@@ -383,3 +383,81 @@ func TestBowThreads(t *testing.T) {
 		t.Errorf("loss %.4f on 4 goroutines, %.4f on 1: want within 10%%", four, one)
 	}
 }
+
+// benchBow is a bow model of fastText's width over a vocabulary of 20,000
+// words and 200,000 buckets, with texts of 20 words.
+func benchBow(b *testing.B) (*Bow, *data.Tokenizer, []string) {
+	rng := rand.New(rand.NewSource(1))
+	words := make([]string, 20000)
+	for i := range words {
+		words[i] = fmt.Sprintf("w%d", i)
+	}
+	texts := make([]string, 1000)
+	for i := range texts {
+		var sb strings.Builder
+		for j := 0; j < 20; j++ {
+			sb.WriteString(words[rng.Intn(len(words))] + " ")
+		}
+		texts[i] = sb.String()
+	}
+	vocab := data.BuildVocabulary(texts, 0)
+	tok, err := data.NewTokenizer(vocab)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := NewBow(BowConfig{VocabSize: vocab.Len(), Dim: 100, MaxLen: 1000, Ngrams: 2, Buckets: 200000}, nil, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m, tok, texts
+}
+
+// BenchmarkBowTextLogits is prediction's hot path: words, ids, n-gram
+// hashes, the bag's mean and the output layer, per text.
+func BenchmarkBowTextLogits(b *testing.B) {
+	m, tok, texts := benchBow(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.TextLogits(tok, texts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(texts))/b.Elapsed().Seconds(), "texts/s")
+}
+
+// BenchmarkBowFit is one epoch of training on one goroutine.
+func BenchmarkBowFit(b *testing.B) {
+	m, tok, texts := benchBow(b)
+	bags := m.Bags(tok, texts)
+	y := make([]float32, len(bags))
+	for i := range y {
+		y[i] = float32(i % 2)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Fit(bags, y, BowFitConfig{Epochs: 1, LR: 0.1, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(texts))/b.Elapsed().Seconds(), "texts/s")
+}
+
+// drawRows draws from U(-1/dim, 1/dim): every value inside, with the
+// uniform's mean and variance (1/(3·dim²)).
+func TestDrawRows(t *testing.T) {
+	const dim, n = 4, 100001
+	v := make([]float32, n)
+	drawRows(v, dim, rand.New(rand.NewSource(1)))
+	var sum, sq float64
+	for i, x := range v {
+		if x < -1.0/dim || x >= 1.0/dim {
+			t.Fatalf("value %d = %v, outside [-1/%d, 1/%d)", i, x, dim, dim)
+		}
+		sum += float64(x)
+		sq += float64(x) * float64(x)
+	}
+	mean, variance := sum/n, sq/n-(sum/n)*(sum/n)
+	if want := 1.0 / (3 * dim * dim); math.Abs(mean) > 0.002 || math.Abs(variance-want) > 0.02*want {
+		t.Errorf("mean %v, variance %v; want 0 and %v", mean, variance, want)
+	}
+}

@@ -105,7 +105,8 @@ type TrainingOptions struct {
 type Checkpoint struct {
 	Config    FileConfig
 	Tokenizer *data.Tokenizer
-	Model     Model
+	// Model is the classifier: a *Sequential or a *Bow.
+	Model Model
 	// Optimizer holds the optimizer's state tensors by name (see
 	// train.Adam); nil when there is none.
 	Optimizer map[string]*tensor.Dense
