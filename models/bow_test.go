@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -459,5 +460,20 @@ func TestDrawRows(t *testing.T) {
 	mean, variance := sum/n, sq/n-(sum/n)*(sum/n)
 	if want := 1.0 / (3 * dim * dim); math.Abs(mean) > 0.002 || math.Abs(variance-want) > 0.02*want {
 		t.Errorf("mean %v, variance %v; want 0 and %v", mean, variance, want)
+	}
+}
+
+// drawRows draws the same values on any number of cores.
+func TestDrawRowsCores(t *testing.T) {
+	v := make([]float32, 3<<20+5)
+	drawRows(v, 10, rand.New(rand.NewSource(2)))
+	old := runtime.GOMAXPROCS(1)
+	w := make([]float32, len(v))
+	drawRows(w, 10, rand.New(rand.NewSource(2)))
+	runtime.GOMAXPROCS(old)
+	for i := range v {
+		if v[i] != w[i] {
+			t.Fatalf("value %d = %v on one core, %v on %d", i, w[i], v[i], old)
+		}
 	}
 }

@@ -36,6 +36,13 @@ func Read(r io.Reader) (*File, error) {
 	return read(r, -1)
 }
 
+// ReadSized reads one whole safetensors file of size bytes from r (an
+// fs.File whose Stat says its size) and checks it as ReadFile does: the
+// buffer is allocated once, rather than grown as Read grows it.
+func ReadSized(r io.Reader, size int64) (*File, error) {
+	return read(r, size)
+}
+
 // ReadFile reads and checks the safetensors file path. It refuses, with an
 // error that names the file and the tensor at fault, a file shorter than
 // its 8-byte header length, a header length past the end of the file, a
