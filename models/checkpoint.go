@@ -14,6 +14,7 @@ import (
 
 	"github.com/classify/classify/data"
 	"github.com/classify/classify/internal/atomicfile"
+	"github.com/classify/classify/safetensors"
 	"github.com/classify/classify/train"
 )
 
@@ -322,10 +323,26 @@ func LoadFS(fsys fs.FS, name string) (*Checkpoint, error) {
 		return nil, err
 	}
 	defer r.Close()
-	f, err := readWeightsFile(r, path)
+	f, verify, err := readWeightsFile(r, path)
 	if err != nil {
 		return nil, err
 	}
+	// The digest is checked on another core while the weights are
+	// copied; a file that fails it is refused first, whatever else is
+	// wrong with it.
+	model, err := modelOfFile(cfg, head, tok, f, name, path)
+	if derr := verify(); derr != nil {
+		return nil, derr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Checkpoint{Config: cfg, Tokenizer: tok, Model: model}, nil
+}
+
+// modelOfFile builds the model of cfg and fills it with the weights of f,
+// the model.safetensors at path of the checkpoint folder name.
+func modelOfFile(cfg FileConfig, head train.Head, tok *data.Tokenizer, f *safetensors.File, name, path string) (Model, error) {
 	// The file's layout is checked against the configuration before the
 	// model is built, where the architecture can say it without building.
 	want, known, err := expectedShapes(cfg.Spec(), head.Units())
@@ -349,7 +366,7 @@ func LoadFS(fsys fs.FS, name string) (*Checkpoint, error) {
 	if err := fillWeights(f, path, model); err != nil {
 		return nil, err
 	}
-	return &Checkpoint{Config: cfg, Tokenizer: tok, Model: model}, nil
+	return model, nil
 }
 
 // LoadOptimizer reads the optimizer state of the checkpoint folder dir, for

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"gorgonia.org/tensor"
@@ -91,9 +92,10 @@ func digest(ts []safetensors.Tensor) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// readWeightsFile reads and checks the model.safetensors in r, which path
-// names in errors: its layout, and the digest it records.
-func readWeightsFile(r io.Reader, path string) (*safetensors.File, error) {
+// readWeightsFile reads the model.safetensors in r, which path names in
+// errors, and checks its layout; verify checks the digest it records,
+// which runs meanwhile on another goroutine, and waits for it.
+func readWeightsFile(r io.Reader, path string) (f *safetensors.File, verify func() error, err error) {
 	read := safetensors.Read
 	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
 		if info, err := st.Stat(); err == nil && info.Mode().IsRegular() {
@@ -102,14 +104,12 @@ func readWeightsFile(r io.Reader, path string) (*safetensors.File, error) {
 			read = func(r io.Reader) (*safetensors.File, error) { return safetensors.ReadSized(r, info.Size()) }
 		}
 	}
-	f, err := read(r)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if f, err = read(r); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := checkDigest(path, f); err != nil {
-		return nil, err
-	}
-	return f, nil
+	done := make(chan error, 1)
+	go func() { done <- checkDigest(path, f) }()
+	return f, sync.OnceValue(func() error { return <-done }), nil
 }
 
 // checkShapes refuses a file whose tensors are not exactly want, by name
@@ -233,7 +233,8 @@ func isBiasHH(name string) bool { return strings.Contains(name, biasHH) }
 // name: a model that holds one scores every text NaN.
 func checkFinite(path, name string, v []float32) error {
 	for i, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+		// All exponent bits set: an infinity or a NaN.
+		if math.Float32bits(x)&0x7f800000 == 0x7f800000 {
 			return fmt.Errorf("%s: tensor %q holds %v at index %d: weights must be finite", path, name, x, i)
 		}
 	}
