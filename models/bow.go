@@ -219,6 +219,17 @@ func buildBow(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*B
 
 func (m *Bow) table() []float32 { return m.Bag.Table.Value.Data().([]float32) }
 
+// adopt makes v the table's values when p is the table: loading then
+// keeps the file's bytes rather than a copy of them (see fillWeights).
+// The loops read the table through m.Bag.Table on every call.
+func (m *Bow) adopt(p *layers.Param, v []float32) bool {
+	if p != m.Bag.Table || len(v) != p.Size() {
+		return false
+	}
+	p.Value = tensor.New(tensor.WithShape(p.Value.Shape().Clone()...), tensor.WithBacking(v))
+	return true
+}
+
 // Head is the model's output head.
 func (m *Bow) Head() train.Head { return m.head }
 

@@ -16,6 +16,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/classify/classify/layers"
 	"github.com/classify/classify/safetensors"
 )
 
@@ -154,9 +155,21 @@ func fillWeights(f *safetensors.File, path string, m Model) error {
 	for _, p := range m.Params() {
 		dst := p.Value.Data().([]float32)
 		if shape := p.Value.Shape().Clone(); isF32(f, p.Name, shape) {
+			t, _ := f.Tensor(p.Name)
+			if a, ok := m.(adopter); ok && littleEndian && len(t.Data) > 0 && uintptr(unsafe.Pointer(&t.Data[0]))%4 == 0 {
+				// The file's bytes become the weights: no copy, and no
+				// second 800 MB for a bow table.
+				view := unsafe.Slice((*float32)(unsafe.Pointer(&t.Data[0])), len(t.Data)/4)
+				if err := checkFinite(path, p.Name, view); err != nil {
+					return err
+				}
+				if a.adopt(p, view) {
+					seen[p.Name] = true
+					continue
+				}
+			}
 			// Decoded straight into the parameter: no second copy of a
 			// large table.
-			t, _ := f.Tensor(p.Name)
 			decodeF32(dst, t.Data)
 			if err := checkFinite(path, p.Name, dst); err != nil {
 				return err
@@ -189,6 +202,14 @@ func fillWeights(f *safetensors.File, path string, m Model) error {
 		}
 	}
 	return nil
+}
+
+// adopter is a model that can take a parameter's values as they lie in
+// the file read, rather than a copy of them, where no layer has kept the
+// parameter's old tensor.
+type adopter interface {
+	// adopt makes v the values of p, telling whether it did.
+	adopt(p *layers.Param, v []float32) bool
 }
 
 // littleEndian tells whether the machine stores a float32 as safetensors
