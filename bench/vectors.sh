@@ -41,7 +41,7 @@
 # near: NEAR_WORDS, NEAR_DIM. tasks: TASKS (rt-polarity sst5), SEEDS (42),
 # VECS (sg cbow glove fasttext glove50 glove100).
 # Needs go, bc, /usr/bin/time and fasttext (apt-get install fasttext) for the
-# ft-* runs. Not part of CI: on the full corpus one skip-gram run takes 10
+# ft-* runs. Not part of CI: on the full corpus one skip-gram run takes 11
 # CPU-minutes, GloVe's 25 epochs and the subword runs longer.
 set -eu
 cd "$(dirname "$0")/.."
