@@ -83,7 +83,8 @@ timed() { # timed SIDE LINES CMD... runs CMD under /usr/bin/time -v and records 
 for i in $(seq 1 "$RUNS"); do
 	for s in small big; do
 		n=$(wc -l <"$W/$s.txt")
-		timed classify "$n" "$W/classify" predict --checkpoint "$ck" --input "$W/$s.txt" --output "$W/out.txt" 2>"$W/progress.txt"
+		timed classify "$n" sh -c 'exec "$@" 2>"$0"' "$W/progress.txt" \
+			"$W/classify" predict --checkpoint "$ck" --input "$W/$s.txt" --output "$W/out.txt"
 		# Every line has its prediction, in order.
 		[ "$(wc -l <"$W/out.txt")" = "$n" ] || { echo "predict.sh: classify wrote $(wc -l <"$W/out.txt") lines for $n" >&2; exit 1; }
 		if [ $fasttext = 1 ]; then

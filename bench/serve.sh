@@ -8,9 +8,11 @@
 # RUNS rounds, each round in turn for every batch size in BATCHES and every
 # concurrency in CONCS, puts a bounded closed-loop load on POST /v1/predict
 # with bench/load (CONC workers, one request in flight each, WARMUP then
-# DURATION measured) and records texts/s, requests/s, latencies and the
-# load average before the run. It prints the medians, the ratio of each
-# concurrency to the first, and every run.
+# DURATION measured) and records texts/s, requests/s, latencies, the
+# server's CPU use in cores (from /proc) and the load average before the
+# run. It prints the medians, the ratio of each concurrency to the first,
+# and every run. On a busy machine the CPU column shows whether the server
+# could use both cores at all: the ratio can only show on a quiet one.
 #
 # The model is the reference BiLSTM trained EPOCHS epochs on rt-polarity
 # (GloVe 50d, classify's defaults), or CHECKPOINT when given; the texts
@@ -71,6 +73,7 @@ for _ in $(seq 1 600); do
 done
 curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "serve.sh: the server is not ready" >&2; exit 1; }
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; } # the server's user + system time
 loadgen=("$W/load")
 [ -n "$LOAD_CPUS" ] && loadgen=(taskset -c "$LOAD_CPUS" "$W/load")
 R=$W/results.jsonl
@@ -78,9 +81,13 @@ for i in $(seq 1 "$RUNS"); do
 	for b in $BATCHES; do
 		for c in $CONCS; do
 			l=$(cut -d' ' -f1 /proc/loadavg)
+			t0=$(cpu_ticks)
+			s0=$(date +%s.%N)
 			line=$("${loadgen[@]}" -url "http://127.0.0.1:$PORT/v1/predict" -texts "$W/texts.txt" \
 				-concurrency "$c" -batch "$b" -warmup "$WARMUP" -duration "$DURATION")
-			echo "${line%\}},\"load\":$l,\"round\":$i}" | tee -a "$R" >&2
+			# The server's CPU time over the whole run (warm-up included), in cores.
+			cores=$(echo "($(cpu_ticks) - $t0) / $(getconf CLK_TCK) / ($(date +%s.%N) - $s0)" | bc -l)
+			echo "${line%\}},\"load\":$l,\"round\":$i,\"server_cores\":$(printf %.2f "$cores")}" | tee -a "$R" >&2
 		done
 	done
 done
@@ -96,8 +103,8 @@ import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 concs = [int(c) for c in sys.argv[2].split()]
 print()
-print("| texts per request | concurrency | texts/s (median) | requests/s | p50 ms | p99 ms | x concurrency %d | runs (texts/s) | load |" % concs[0])
-print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+print("| texts per request | concurrency | texts/s (median) | requests/s | p50 ms | p99 ms | x concurrency %d | server CPU (cores) | runs (texts/s) | load |" % concs[0])
+print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
 for b in sorted({r["batch"] for r in runs}):
     base = None
     for c in concs:
@@ -109,6 +116,6 @@ for b in sorted({r["batch"] for r in runs}):
         base = base or tps
         errs = sum(r["errors"] for r in rs)
         print(f"| {b} | {c} | {tps:.0f} | {med('requests_per_second'):.0f} | {med('p50_ms'):.1f} | {med('p99_ms'):.1f} | "
-              f"{tps / base:.2f} | {', '.join('%.0f' % r['texts_per_second'] for r in rs)} | "
+              f"{tps / base:.2f} | {med('server_cores'):.2f} | {', '.join('%.0f' % r['texts_per_second'] for r in rs)} | "
               f"{', '.join(str(r['load']) for r in rs)} |" + (f" {errs} errors" if errs else ""))
 EOF

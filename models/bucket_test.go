@@ -64,3 +64,43 @@ func TestLongBucketsPadExactly(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeEvaluationGraphsOneAtATime evaluates in batches of 128 rows
+// (more than Logits' 64), over texts of three length buckets: at most one
+// such graph is held afterwards, and the metrics are those of batches of 8
+// rows, whose graphs are all kept.
+func TestLargeEvaluationGraphsOneAtATime(t *testing.T) {
+	cfg := tinyConfig("sinusoidal", "max")
+	cfg.MaxLen = 30
+	m := tinyClassifier(t, cfg, 3)
+	var x [][]int
+	var y []float32
+	for i := 0; i < 300; i++ {
+		s := make([]int, 1+i%25)
+		for j := range s {
+			s[j] = 2 + (i+j)%10
+		}
+		x = append(x, s)
+		y = append(y, float32(i%2))
+	}
+	want, err := m.Evaluate(x, y, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Evaluate(x, y, 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got.Loss-want.Loss) > 1e-6 || got.Accuracy != want.Accuracy {
+		t.Errorf("Evaluate in batches of 128: loss %v accuracy %v, want %v %v (batches of 8)", got.Loss, got.Accuracy, want.Loss, want.Accuracy)
+	}
+	n := 0
+	for k := range m.graphs {
+		if k.batch > predictBatchSize {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d graphs of more than %d rows held after an evaluation, want 1", n, predictBatchSize)
+	}
+}

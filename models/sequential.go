@@ -419,10 +419,24 @@ func (s *Sequential) build(k graphKey) (*compiledGraph, error) {
 	return cg, nil
 }
 
-// graph returns the compiled graph for k, building it on first use.
+// graph returns the compiled graph for k, building it on first use. An
+// inference graph of more than predictBatchSize rows (an evaluation in
+// batches of 256, say, where neither training nor Logits runs) is held
+// only until a graph of another such shape is built: each graph holds its
+// own activations (hundreds of MB at 256 rows of 400 tokens, one per
+// length bucket), and an evaluation takes its batches in order of length,
+// so each of its shapes is built once per evaluation either way.
 func (s *Sequential) graph(k graphKey) (*compiledGraph, error) {
 	if cg, ok := s.graphs[k]; ok {
 		return cg, nil
+	}
+	if large(k) {
+		for old, cg := range s.graphs {
+			if large(old) {
+				cg.machine.Close()
+				delete(s.graphs, old)
+			}
+		}
 	}
 	cg, err := s.build(k)
 	if err != nil {
@@ -431,6 +445,10 @@ func (s *Sequential) graph(k graphKey) (*compiledGraph, error) {
 	s.graphs[k] = cg
 	return cg, nil
 }
+
+// large reports whether k is an inference graph of more rows than the
+// model's own inference batches: one graph() keeps one of at a time.
+func large(k graphKey) bool { return !k.training && k.batch > predictBatchSize }
 
 // lengthStep is the granularity of the short compiled lengths: a batch is
 // padded up to a multiple of it, so that a few graphs serve every length.
