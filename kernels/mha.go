@@ -260,8 +260,10 @@ func softmaxRow[F Float](e []F, real []bool, slope F, i int, scratch []F, zeros 
 	}
 }
 
-// softmaxRow32 is softmaxRow in float32 arithmetic, the exponentials of
-// the row at once on gates32's vector code: for a = max - e >= 0,
+// softmaxRow32 is softmaxRow in float32 arithmetic. A row whose keys are
+// all real takes its exponentials on 16 lanes (expShiftAVX512) where the
+// CPU has AVX-512; otherwise the exponentials of the row come at once
+// from gates32's vector code: for a = max - e >= 0,
 // s = 1/(1 + e^a) and e^(-a) = s/(1 - s). scratch holds 2·len(e) floats,
 // zeros len(e) zeros.
 func softmaxRow32(e []float32, real []bool, slope float32, i int, scratch, zeros []float32) {
@@ -286,6 +288,13 @@ func softmaxRow32(e []float32, real []bool, slope float32, i int, scratch, zeros
 		return
 	}
 	n := len(e)
+	if simd == simdAVX512 && allTrue(real) {
+		inv := 1 / expShiftAVX512(e, e, maxE)
+		for j := range e {
+			e[j] *= inv
+		}
+		return
+	}
 	a, sg := scratch[:n], scratch[n:2*n]
 	for j := range e {
 		a[j] = maxE - e[j]
@@ -458,6 +467,16 @@ func applyKeep[F Float](v []F, keep []bool, scale F) {
 			v[i] = 0
 		}
 	}
+}
+
+// allTrue reports whether every element of b is true.
+func allTrue(b []bool) bool {
+	for _, v := range b {
+		if !v {
+			return false
+		}
+	}
+	return true
 }
 
 func growBool(s []bool, n int) []bool {

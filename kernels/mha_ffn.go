@@ -80,10 +80,15 @@ func geluRows[F Float](pre, act, dg []F, lo, hi, n int, drop Dropout) {
 // geluScratch is room for a row of gelu32.
 type geluScratch struct{ a, s, zeros []float32 }
 
-// gelu32 is geluGrad in float32 with the exponentials of a whole row at
-// once on gates32's vector code: for a = x²/2 >= 0, s = 1/(1 + e^a) is a
+// gelu32 is geluGrad in float32: all of it on 16 lanes on AVX-512
+// (geluAVX512), otherwise with the exponentials of a whole row at once
+// on gates32's vector code: for a = x²/2 >= 0, s = 1/(1 + e^a) is a
 // sigmoid, and e^(-a) = s/(1 - s) with 1 - s >= 1/2, so nothing cancels.
 func (sc *geluScratch) gelu32(x, y, d []float32) {
+	if simd == simdAVX512 {
+		geluAVX512(x, y[:len(x)], d[:len(x)])
+		return
+	}
 	n := len(x)
 	if cap(sc.a) < n {
 		sc.a, sc.s, sc.zeros = make([]float32, n), make([]float32, n), make([]float32, n)
