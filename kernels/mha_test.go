@@ -323,3 +323,36 @@ func TestSoftmaxRow32(t *testing.T) {
 		}
 	})
 }
+
+// TestLayerNormParallel checks LayerNorm and LayerNormBackward, their rows
+// split over two workers, against one pass over all rows in order.
+func TestLayerNormParallel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	rng := rand.New(rand.NewSource(9))
+	const rows, dim = 1001, 64
+	x, dy := randoms(rng, rows*dim, 2), randoms(rng, rows*dim, 1)
+	gamma, beta := randoms(rng, dim, 1), randoms(rng, dim, 1)
+	y, mean, rstd := make([]float64, rows*dim), make([]float64, rows), make([]float64, rows)
+	y1, mean1, rstd1 := make([]float64, rows*dim), make([]float64, rows), make([]float64, rows)
+	LayerNorm(x, gamma, beta, rows, dim, 1e-5, y, mean, rstd)
+	layerNormRows(x, gamma, beta, 0, rows, dim, 1e-5, y1, mean1, rstd1)
+	for i := range y {
+		if y[i] != y1[i] {
+			t.Fatalf("LayerNorm[%d] = %v on two workers, %v on one", i, y[i], y1[i])
+		}
+	}
+	dx, dg, db := make([]float64, rows*dim), make([]float64, dim), make([]float64, dim)
+	dx1, dg1, db1 := make([]float64, rows*dim), make([]float64, dim), make([]float64, dim)
+	LayerNormBackward(dy, x, gamma, mean, rstd, rows, dim, dx, dg, db)
+	layerNormBackwardRows(dy, x, gamma, mean1, rstd1, 0, rows, dim, dx1, dg1, db1)
+	for i := range dx {
+		if dx[i] != dx1[i] {
+			t.Fatalf("dx[%d] = %v on two workers, %v on one", i, dx[i], dx1[i])
+		}
+	}
+	for j := range dg {
+		if math.Abs(dg[j]-dg1[j]) > 1e-9*(1+math.Abs(dg1[j])) || math.Abs(db[j]-db1[j]) > 1e-9*(1+math.Abs(db1[j])) {
+			t.Fatalf("dgamma, dbeta[%d] = %v, %v on two workers, %v, %v on one", j, dg[j], db[j], dg1[j], db1[j])
+		}
+	}
+}
