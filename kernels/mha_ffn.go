@@ -187,11 +187,9 @@ func (f *FeedForward[F]) Forward(x, w1, b1, w2, b2 []F, rows, in, hidden int, dr
 	f.pre = grow(f.pre, rows*hidden)
 	f.act = grow(f.act, rows*hidden)
 	f.dgelu = grow(f.dgelu, rows*hidden)
-	broadcastRows(f.pre, b1, rows)
-	parallelGemm(false, true, rows, hidden, in, 1, x, in, w1, in, 1, f.pre, hidden)
+	parallelLinear(rows, hidden, in, x, w1, b1, f.pre)
 	parallelChunks(rows, max(1, 4096/hidden), func(lo, hi int) { geluRows(f.pre, f.act, f.dgelu, lo, hi, hidden, drop) })
-	broadcastRows(y, b2, rows)
-	parallelGemm(false, true, rows, in, hidden, 1, f.act, hidden, w2, hidden, 1, y, in)
+	parallelLinear(rows, in, hidden, f.act, w2, b2, y)
 	f.dropped = drop.Rate > 0
 	if f.dropped {
 		f.scale = F(1 / (1 - drop.Rate))
