@@ -242,8 +242,8 @@ func testGELURowsLength(t *testing.T, x32 []float32, x64 []float64) {
 	y32, d32 := make([]float32, n+1), make([]float32, n+1)
 	y32[n], d32[n] = 7, 7 // past the row: left alone
 	y64, d64 := make([]float64, n), make([]float64, n)
-	geluRows(x32, y32, d32, 0, 1, n, Dropout{})
-	geluRows(x64, y64, d64, 0, 1, n, Dropout{})
+	geluRows(x32, y32, d32, nil, 0, 1, n, Dropout{})
+	geluRows(x64, y64, d64, nil, 0, 1, n, Dropout{})
 	if y32[n] != 7 || d32[n] != 7 {
 		t.Fatalf("n=%d: the element past the row became %v, %v", n, y32[n], d32[n])
 	}
