@@ -59,7 +59,9 @@ EOF
 
 # The test sample: reviews of TRAIN_LEN+1 to EVAL_LEN tokens.
 if [ ! -s "$RUNS/ext-test.tsv" ]; then
-	"$bin" train --model transformer --data "$RUNS/ext-train.tsv" --epochs 0 --max-len "$EVAL_LEN" \
+	# The tokenizer's checkpoint cuts texts at max_len: one more than
+	# EVAL_LEN tells the longer ones apart.
+	"$bin" train --model transformer --data "$RUNS/ext-train.tsv" --epochs 0 --max-len "$((EVAL_LEN + 1))" \
 		--out "$RUNS/ck-tokenizer" --overwrite >/dev/null
 	cut -f2- "$DATA/imdb/test.tsv" | "$bin" tokenize --checkpoint "$RUNS/ck-tokenizer" --json >"$RUNS/test-tokens.jsonl"
 	python3 - "$DATA/imdb/test.tsv" "$RUNS/test-tokens.jsonl" "$RUNS/ext-test.tsv" "$TEST_N" "$DATA_SEED" "$TRAIN_LEN" "$EVAL_LEN" <<'EOF'
