@@ -92,8 +92,8 @@ func TestReadFastTextModel(t *testing.T) {
 }
 
 // TestReadFastTextModelLive trains fresh models with the fasttext command
-// when it is installed (CBOW and skip-gram, other n-gram lengths) and
-// compares again.
+// when it is installed (CBOW and skip-gram, other n-gram lengths, and
+// words alone) and compares again.
 func TestReadFastTextModelLive(t *testing.T) {
 	ft, err := exec.LookPath("fasttext")
 	if err != nil {
@@ -130,8 +130,9 @@ func TestReadFastTextModelLive(t *testing.T) {
 			if v.Subwords.WordVector(got, "unseen") {
 				t.Errorf("word-only model: %q got a vector %v", "unseen", got)
 			}
-			continue
 		}
+		// Word-only too: words of the vocabulary get their rows, the
+		// others the zeros that fastText prints.
 		checkAgainstFastText(t, out+".bin", printed)
 	}
 }

@@ -1,15 +1,29 @@
 package kernels
 
-import "math"
+import (
+	"math"
+	"runtime"
+	"sync"
+)
 
 // LayerNorm normalises each row of x, [rows, dim] row-major, over its dim
 // values and then scales and shifts it, as torch.nn.LayerNorm(dim, eps):
 // y = (x - mean) / sqrt(var + eps) · gamma + beta, with the biased
 // variance. It keeps each row's mean and 1/sqrt(var + eps) in mean and
 // rstd ([rows] each) for LayerNormBackward. y may be x. Sums run in
-// float64.
+// float64. Blocks of rows are spread over the workers.
 func LayerNorm[F Float](x, gamma, beta []F, rows, dim int, eps float64, y, mean, rstd []F) {
-	for r := 0; r < rows; r++ {
+	parallelChunks(rows, layerNormChunk(dim), func(lo, hi int) {
+		layerNormRows(x, gamma, beta, lo, hi, dim, eps, y, mean, rstd)
+	})
+}
+
+// layerNormChunk is the fewest rows worth a worker of their own.
+func layerNormChunk(dim int) int { return max(1, 16384/max(1, dim)) }
+
+// layerNormRows is LayerNorm for rows [lo, hi).
+func layerNormRows[F Float](x, gamma, beta []F, lo, hi, dim int, eps float64, y, mean, rstd []F) {
+	for r := lo; r < hi; r++ {
 		xr := x[r*dim : (r+1)*dim]
 		yr := y[r*dim : (r+1)*dim]
 		var s float64
@@ -35,9 +49,38 @@ func LayerNorm[F Float](x, gamma, beta []F, rows, dim int, eps float64, y, mean,
 // the LayerNorm call that left mean and rstd, writes the gradient with
 // respect to x into dx and adds those with respect to gamma and beta into
 // dgamma and dbeta. With x̂ = (x - mean)·rstd and g = dy·gamma,
-// dx = rstd·(g - mean(g) - x̂·mean(g·x̂)) per row. dx may be dy.
+// dx = rstd·(g - mean(g) - x̂·mean(g·x̂)) per row. dx may be dy. Blocks of
+// rows are spread over the workers, each summing its own share of dgamma
+// and dbeta, which are then added in the order of the blocks.
 func LayerNormBackward[F Float](dy, x, gamma, mean, rstd []F, rows, dim int, dx, dgamma, dbeta []F) {
-	for r := 0; r < rows; r++ {
+	w := min(runtime.GOMAXPROCS(0), max(1, rows/layerNormChunk(dim)))
+	if w <= 1 {
+		layerNormBackwardRows(dy, x, gamma, mean, rstd, 0, rows, dim, dx, dgamma, dbeta)
+		return
+	}
+	chunk := (rows + w - 1) / w
+	part := make([]F, 2*dim*w)
+	var wg sync.WaitGroup
+	for c := 0; c*chunk < rows; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			dg, db := part[2*c*dim:(2*c+1)*dim], part[(2*c+1)*dim:(2*c+2)*dim]
+			layerNormBackwardRows(dy, x, gamma, mean, rstd, c*chunk, min(rows, (c+1)*chunk), dim, dx, dg, db)
+		}(c)
+	}
+	wg.Wait()
+	for c := 0; c*chunk < rows; c++ {
+		for j := 0; j < dim; j++ {
+			dgamma[j] += part[2*c*dim+j]
+			dbeta[j] += part[(2*c+1)*dim+j]
+		}
+	}
+}
+
+// layerNormBackwardRows is LayerNormBackward for rows [lo, hi).
+func layerNormBackwardRows[F Float](dy, x, gamma, mean, rstd []F, lo, hi, dim int, dx, dgamma, dbeta []F) {
+	for r := lo; r < hi; r++ {
 		xr := x[r*dim : (r+1)*dim]
 		dyr := dy[r*dim : (r+1)*dim]
 		dxr := dx[r*dim : (r+1)*dim]

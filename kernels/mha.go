@@ -159,8 +159,7 @@ func (a *Attention[F]) Forward(x []F, real []bool, b, t, d int, win, bin, wout, 
 			}
 		}
 	}
-	broadcastRows(a.qkv, bin, n)
-	parallelGemm(false, true, n, 3*d, d, 1, x, d, win, d, 1, a.qkv, 3*d)
+	parallelLinear(n, 3*d, d, x, win, bin, a.qkv)
 	if a.rotaryBase != 0 {
 		parallelChunks(b, 1, func(lo, hi int) {
 			Rotate(a.qkv[lo*t*3*d:], (hi-lo)*t, 2*d, 3*d, t, dh, a.cos, a.sin, false)
@@ -208,8 +207,7 @@ func (a *Attention[F]) Forward(x []F, real []bool, b, t, d int, win, bin, wout, 
 		}
 		Gemm(false, false, m, dh, m, 1, src, t, v, 3*d, 0, a.ctx[s*t*d+hd*dh:], d)
 	})
-	broadcastRows(y, bout, n)
-	parallelGemm(false, true, n, d, d, 1, a.ctx, d, wout, d, 1, y, d)
+	parallelLinear(n, d, d, a.ctx, wout, bout, y)
 	a.outDropped = outDrop.Rate > 0
 	if a.outDropped {
 		a.scale = F(1 / (1 - outDrop.Rate))
@@ -260,8 +258,10 @@ func softmaxRow[F Float](e []F, real []bool, slope F, i int, scratch []F, zeros 
 	}
 }
 
-// softmaxRow32 is softmaxRow in float32 arithmetic, the exponentials of
-// the row at once on gates32's vector code: for a = max - e >= 0,
+// softmaxRow32 is softmaxRow in float32 arithmetic. A row whose keys are
+// all real takes its exponentials on 16 lanes (expShiftAVX512) where the
+// CPU has AVX-512; otherwise the exponentials of the row come at once
+// from gates32's vector code: for a = max - e >= 0,
 // s = 1/(1 + e^a) and e^(-a) = s/(1 - s). scratch holds 2·len(e) floats,
 // zeros len(e) zeros.
 func softmaxRow32(e []float32, real []bool, slope float32, i int, scratch, zeros []float32) {
@@ -286,6 +286,13 @@ func softmaxRow32(e []float32, real []bool, slope float32, i int, scratch, zeros
 		return
 	}
 	n := len(e)
+	if simd == simdAVX512 && allTrue(real) {
+		inv := 1 / expShiftAVX512(e, e, maxE)
+		for j := range e {
+			e[j] *= inv
+		}
+		return
+	}
 	a, sg := scratch[:n], scratch[n:2*n]
 	for j := range e {
 		a[j] = maxE - e[j]
@@ -460,6 +467,16 @@ func applyKeep[F Float](v []F, keep []bool, scale F) {
 	}
 }
 
+// allTrue reports whether every element of b is true.
+func allTrue(b []bool) bool {
+	for _, v := range b {
+		if !v {
+			return false
+		}
+	}
+	return true
+}
+
 func growBool(s []bool, n int) []bool {
 	if cap(s) < n {
 		return make([]bool, n)
@@ -487,13 +504,36 @@ func parallelChunks(n, minChunk int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
+// parallelLinear sets y = x·wᵀ + bias for x [m, k], w [n, k] (PyTorch's
+// [out, in]) and y [m, n], the rows split over the workers as
+// parallelGemm splits them, each worker copying the bias into its own
+// rows of y before its product.
+func parallelLinear[F Float](m, n, k int, x, w, bias, y []F) {
+	parallelGemmRows(m, func(i0, rows int) {
+		broadcastRows(y[i0*n:], bias, rows)
+		Gemm(false, true, rows, n, k, 1, x[i0*k:], k, w, k, 1, y[i0*n:], n)
+	})
+}
+
 // parallelGemm is Gemm with the rows of C split over the workers: one
 // product of a transformer's projections is large enough to share, and
 // Gemm runs on one core.
 func parallelGemm[F Float](transA, transB bool, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+	parallelGemmRows(m, func(i0, rows int) {
+		ao := i0 * lda
+		if transA {
+			ao = i0
+		}
+		Gemm(transA, transB, rows, n, k, alpha, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
+	})
+}
+
+// parallelGemmRows calls f(i0, rows) on chunks of [0, m) over the workers,
+// one chunk when m is under 96 rows.
+func parallelGemmRows(m int, f func(i0, rows int)) {
 	w := min(runtime.GOMAXPROCS(0), m/48)
 	if w <= 1 {
-		Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		f(0, m)
 		return
 	}
 	// Chunks of a multiple of both micro-kernels' rows (6 and 8) keep
@@ -501,16 +541,11 @@ func parallelGemm[F Float](transA, transB bool, m, n, k int, alpha F, a []F, lda
 	chunk := ((m+w-1)/w + 23) / 24 * 24
 	var wg sync.WaitGroup
 	for i0 := 0; i0 < m; i0 += chunk {
-		rows := min(chunk, m-i0)
-		ao := i0 * lda
-		if transA {
-			ao = i0
-		}
 		wg.Add(1)
-		go func() {
+		go func(i0 int) {
 			defer wg.Done()
-			Gemm(transA, transB, rows, n, k, alpha, a[ao:], lda, b, ldb, beta, c[i0*ldc:], ldc)
-		}()
+			f(i0, min(chunk, m-i0))
+		}(i0)
 	}
 	wg.Wait()
 }

@@ -44,12 +44,13 @@ func GELUBackward[F Float](x, dy, dx []F) {
 	}
 }
 
-// geluRows sets act = dropout(GELU(pre)) and dg = dact/dpre for rows
-// [lo, hi) of width n: GELU'(pre), scaled as the dropout scales, so that
+// geluRows adds bias (n values; nil for none) to each of the rows [lo,
+// hi) of pre, of width n, and then sets act = dropout(GELU(pre)) and
+// dg = dact/dpre for them: GELU'(pre), scaled as the dropout scales, so that
 // the backward pass is one product and evaluates no exponential. Row r's
 // dropout decisions come from a stream of its own, so that the masks do
 // not depend on how the rows are shared among workers.
-func geluRows[F Float](pre, act, dg []F, lo, hi, n int, drop Dropout) {
+func geluRows[F Float](pre, act, dg, bias []F, lo, hi, n int, drop Dropout) {
 	scale := F(1)
 	if drop.Rate > 0 {
 		scale = F(1 / (1 - drop.Rate))
@@ -57,6 +58,11 @@ func geluRows[F Float](pre, act, dg []F, lo, hi, n int, drop Dropout) {
 	var sc geluScratch
 	for r := lo; r < hi; r++ {
 		x, y, d := pre[r*n:(r+1)*n], act[r*n:(r+1)*n], dg[r*n:(r+1)*n]
+		if bias != nil {
+			for j, b := range bias[:n] {
+				x[j] += b
+			}
+		}
 		if unsafe.Sizeof(x[0]) == 4 {
 			sc.gelu32(as32(x), as32(y), as32(d))
 		} else {
@@ -80,10 +86,15 @@ func geluRows[F Float](pre, act, dg []F, lo, hi, n int, drop Dropout) {
 // geluScratch is room for a row of gelu32.
 type geluScratch struct{ a, s, zeros []float32 }
 
-// gelu32 is geluGrad in float32 with the exponentials of a whole row at
-// once on gates32's vector code: for a = x²/2 >= 0, s = 1/(1 + e^a) is a
+// gelu32 is geluGrad in float32: all of it on 16 lanes on AVX-512
+// (geluAVX512), otherwise with the exponentials of a whole row at once
+// on gates32's vector code: for a = x²/2 >= 0, s = 1/(1 + e^a) is a
 // sigmoid, and e^(-a) = s/(1 - s) with 1 - s >= 1/2, so nothing cancels.
 func (sc *geluScratch) gelu32(x, y, d []float32) {
+	if simd == simdAVX512 {
+		geluAVX512(x, y[:len(x)], d[:len(x)])
+		return
+	}
 	n := len(x)
 	if cap(sc.a) < n {
 		sc.a, sc.s, sc.zeros = make([]float32, n), make([]float32, n), make([]float32, n)
@@ -182,11 +193,11 @@ func (f *FeedForward[F]) Forward(x, w1, b1, w2, b2 []F, rows, in, hidden int, dr
 	f.pre = grow(f.pre, rows*hidden)
 	f.act = grow(f.act, rows*hidden)
 	f.dgelu = grow(f.dgelu, rows*hidden)
-	broadcastRows(f.pre, b1, rows)
-	parallelGemm(false, true, rows, hidden, in, 1, x, in, w1, in, 1, f.pre, hidden)
-	parallelChunks(rows, max(1, 4096/hidden), func(lo, hi int) { geluRows(f.pre, f.act, f.dgelu, lo, hi, hidden, drop) })
-	broadcastRows(y, b2, rows)
-	parallelGemm(false, true, rows, in, hidden, 1, f.act, hidden, w2, hidden, 1, y, in)
+	// The bias goes in with the GELU, which reads pre anyway, rather than
+	// into pre before the product, which then reads it again.
+	parallelGemm(false, true, rows, hidden, in, 1, x, in, w1, in, 0, f.pre, hidden)
+	parallelChunks(rows, max(1, 4096/hidden), func(lo, hi int) { geluRows(f.pre, f.act, f.dgelu, b1, lo, hi, hidden, drop) })
+	parallelLinear(rows, in, hidden, f.act, w2, b2, y)
 	f.dropped = drop.Rate > 0
 	if f.dropped {
 		f.scale = F(1 / (1 - drop.Rate))

@@ -217,19 +217,36 @@ func TestFeedForwardFloat32(t *testing.T) {
 }
 
 // TestGELURowsFloat32 compares the feed-forward block's float32 GELU and
-// derivative, exponentials on the vector code, with float64 over [-10, 10].
+// derivative, on each vector code the machine has and in pure Go, with
+// float64 over [-10, 10], and beyond it where Φ is 0 or 1.
 func TestGELURowsFloat32(t *testing.T) {
-	var x32 []float32
-	var x64 []float64
+	forEachSIMD(t, testGELURowsFloat32)
+}
+
+func testGELURowsFloat32(t *testing.T) {
+	x32 := []float32{-1e30, -200, -14, 14, 200, 1e30, 0}
+	x64 := []float64{-1e30, -200, -14, 14, 200, 1e30, 0}
 	for v := -10.0; v <= 10; v += 0.001 {
 		x32 = append(x32, float32(v))
 		x64 = append(x64, float64(float32(v)))
 	}
+	for _, n := range []int{len(x32), 1, 15, 16, 17, 33} {
+		testGELURowsLength(t, x32[:n], x64[:n])
+	}
+}
+
+// testGELURowsLength checks one row of len(x32) values.
+func testGELURowsLength(t *testing.T, x32 []float32, x64 []float64) {
+	t.Helper()
 	n := len(x32)
-	y32, d32 := make([]float32, n), make([]float32, n)
+	y32, d32 := make([]float32, n+1), make([]float32, n+1)
+	y32[n], d32[n] = 7, 7 // past the row: left alone
 	y64, d64 := make([]float64, n), make([]float64, n)
-	geluRows(x32, y32, d32, 0, 1, n, Dropout{})
-	geluRows(x64, y64, d64, 0, 1, n, Dropout{})
+	geluRows(x32, y32, d32, nil, 0, 1, n, Dropout{})
+	geluRows(x64, y64, d64, nil, 0, 1, n, Dropout{})
+	if y32[n] != 7 || d32[n] != 7 {
+		t.Fatalf("n=%d: the element past the row became %v, %v", n, y32[n], d32[n])
+	}
 	for i := range x32 {
 		if e := math.Abs(float64(y32[i]) - y64[i]); e > 1e-6*math.Max(1, math.Abs(y64[i])) {
 			t.Fatalf("GELU(%v) float32 %.9g, float64 %.9g", x32[i], y32[i], y64[i])
@@ -265,6 +282,77 @@ func TestAttentionOneStep(t *testing.T) {
 			if d := y[s*4+o] - want; d > 1e-5 || d < -1e-5 {
 				t.Errorf("y[%d][%d] = %v, want %v", s, o, y[s*4+o], want)
 			}
+		}
+	}
+}
+
+// TestSoftmaxRow32 compares the float32 softmax of one attention row, on
+// each vector code the machine has and in pure Go, with softmaxRow in
+// float64, for rows all real (the AVX-512 path) and with padded keys,
+// with and without an ALiBi slope, on lengths around the vector width.
+func TestSoftmaxRow32(t *testing.T) {
+	forEachSIMD(t, func(t *testing.T) {
+		rng := rand.New(rand.NewSource(3))
+		for _, n := range []int{1, 5, 16, 17, 100} {
+			for _, padded := range []bool{false, true} {
+				for _, slope := range []float64{0, 0.25} {
+					e64 := randoms(rng, n, 8)
+					real := make([]bool, n)
+					for j := range real {
+						real[j] = !padded || j%3 != 1
+					}
+					e32 := make([]float32, n)
+					for j, v := range e64 {
+						e32[j] = float32(v)
+						e64[j] = float64(e32[j])
+					}
+					scratch, zeros := make([]float32, 2*n), make([]float32, n)
+					sc64 := make([]float64, 2*n)
+					softmaxRow32(e32, real, float32(slope), n/2, scratch, zeros)
+					softmaxRow(e64, real, slope, n/2, sc64, zeros)
+					for j := range e32 {
+						if d := math.Abs(float64(e32[j]) - e64[j]); d > 1e-6 {
+							t.Fatalf("n=%d padded=%v slope=%v: weight %d = %.8g, float64 %.8g", n, padded, slope, j, e32[j], e64[j])
+						}
+						if !real[j] && e32[j] != 0 {
+							t.Fatalf("n=%d: padded key %d has weight %v", n, j, e32[j])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestLayerNormParallel checks LayerNorm and LayerNormBackward, their rows
+// split over two workers, against one pass over all rows in order.
+func TestLayerNormParallel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	rng := rand.New(rand.NewSource(9))
+	const rows, dim = 1001, 64
+	x, dy := randoms(rng, rows*dim, 2), randoms(rng, rows*dim, 1)
+	gamma, beta := randoms(rng, dim, 1), randoms(rng, dim, 1)
+	y, mean, rstd := make([]float64, rows*dim), make([]float64, rows), make([]float64, rows)
+	y1, mean1, rstd1 := make([]float64, rows*dim), make([]float64, rows), make([]float64, rows)
+	LayerNorm(x, gamma, beta, rows, dim, 1e-5, y, mean, rstd)
+	layerNormRows(x, gamma, beta, 0, rows, dim, 1e-5, y1, mean1, rstd1)
+	for i := range y {
+		if y[i] != y1[i] {
+			t.Fatalf("LayerNorm[%d] = %v on two workers, %v on one", i, y[i], y1[i])
+		}
+	}
+	dx, dg, db := make([]float64, rows*dim), make([]float64, dim), make([]float64, dim)
+	dx1, dg1, db1 := make([]float64, rows*dim), make([]float64, dim), make([]float64, dim)
+	LayerNormBackward(dy, x, gamma, mean, rstd, rows, dim, dx, dg, db)
+	layerNormBackwardRows(dy, x, gamma, mean1, rstd1, 0, rows, dim, dx1, dg1, db1)
+	for i := range dx {
+		if dx[i] != dx1[i] {
+			t.Fatalf("dx[%d] = %v on two workers, %v on one", i, dx[i], dx1[i])
+		}
+	}
+	for j := range dg {
+		if math.Abs(dg[j]-dg1[j]) > 1e-9*(1+math.Abs(dg1[j])) || math.Abs(db[j]-db1[j]) > 1e-9*(1+math.Abs(db1[j])) {
+			t.Fatalf("dgamma, dbeta[%d] = %v, %v on two workers, %v, %v on one", j, dg[j], db[j], dg1[j], db1[j])
 		}
 	}
 }

@@ -121,24 +121,38 @@ func (a *MultiHeadAttention) OutputShape(in []int) []int { return append([]int{}
 // with 1 for real tokens, keeps padded keys out of every head (nil: all
 // real).
 func (a *MultiHeadAttention) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
+	k, inputs, diff, err := a.node(g, x, mask)
+	if err != nil {
+		return nil, err
+	}
+	y, err := applyFused("MultiHeadAttention", k, x.Shape(), diff, inputs...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.name, err)
+	}
+	return y, nil
+}
+
+// node checks x and mask and returns the kernel of the attention's fused
+// node, its inputs (x first) and which of them it differentiates.
+func (a *MultiHeadAttention) node(g *Graph, x, mask *G.Node) (fusedKernel, []*G.Node, []bool, error) {
 	s := x.Shape().Clone()
 	d := a.Dim()
 	if s.Dims() != 3 || s[2] != d {
-		return nil, shapeError(a.name, s, fmt.Sprintf("[batch, time, %d]", d))
+		return nil, nil, nil, shapeError(a.name, s, fmt.Sprintf("[batch, time, %d]", d))
 	}
 	if dt := a.InProjWeight.Value.Dtype(); dt != g.Dtype || x.Dtype() != g.Dtype {
-		return nil, fmt.Errorf("%s: weights of type %v and input of type %v in a %v graph", a.name, dt, x.Dtype(), g.Dtype)
+		return nil, nil, nil, fmt.Errorf("%s: weights of type %v and input of type %v in a %v graph", a.name, dt, x.Dtype(), g.Dtype)
 	}
 	mask, err := maskOrOnes(g, a.name, mask, s[0], s[1])
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	var drop, outDrop float64
 	if g.Training {
 		drop, outDrop = a.Dropout, a.OutputDropout
 	}
 	if (drop > 0 || outDrop > 0) && a.rng == nil {
-		return nil, fmt.Errorf("%s: dropout without a random source", a.name)
+		return nil, nil, nil, fmt.Errorf("%s: dropout without a random source", a.name)
 	}
 	var k fusedKernel
 	switch g.Dtype {
@@ -147,15 +161,11 @@ func (a *MultiHeadAttention) Forward(g *Graph, x, mask *G.Node) (*G.Node, error)
 	case tensor.Float64:
 		k = newAttentionKernel[float64](a, s, g.Dtype, drop, outDrop)
 	default:
-		return nil, dtypeError(a.name, g.Dtype)
+		return nil, nil, nil, dtypeError(a.name, g.Dtype)
 	}
-	y, err := applyFused("MultiHeadAttention", k, s,
-		[]bool{true, false, a.InProjWeight.Trainable, a.InProjBias.Trainable, a.OutProjWeight.Trainable, a.OutProjBias.Trainable},
-		x, mask, g.Param(a.InProjWeight), g.Param(a.InProjBias), g.Param(a.OutProjWeight), g.Param(a.OutProjBias))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", a.name, err)
-	}
-	return y, nil
+	inputs := []*G.Node{x, mask, g.Param(a.InProjWeight), g.Param(a.InProjBias), g.Param(a.OutProjWeight), g.Param(a.OutProjBias)}
+	diff := []bool{true, false, a.InProjWeight.Trainable, a.InProjBias.Trainable, a.OutProjWeight.Trainable, a.OutProjBias.Trainable}
+	return k, inputs, diff, nil
 }
 
 // attentionKernel runs kernels.Attention for one node, on a state

@@ -176,8 +176,28 @@ func (b *EncoderBlock) Params() []*Param {
 func (b *EncoderBlock) OutputShape(in []int) []int { return append([]int{}, in...) }
 
 // Forward applies the block to x, [batch, time, dim], with padding mask
-// mask ([batch, time], nil for none).
+// mask ([batch, time], nil for none). Each half of the block, its layer
+// norm, sublayer and residual sum, is one fused node (preNorm).
 func (b *EncoderBlock) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
+	k, inputs, diff, err := b.Attention.node(g, x, mask)
+	if err != nil {
+		return nil, err
+	}
+	if x, err = preNorm(g, "PreNormAttention", b.Norm1, k, inputs, diff); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.name, err)
+	}
+	if k, inputs, diff, err = b.FeedForward.node(g, x); err != nil {
+		return nil, err
+	}
+	if x, err = preNorm(g, "PreNormFeedForward", b.Norm2, k, inputs, diff); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.name, err)
+	}
+	return x, nil
+}
+
+// forwardNodes is Forward as separate nodes, norm, sublayer and sum
+// each: the simple path that the fused halves are tested against.
+func (b *EncoderBlock) forwardNodes(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	h, err := b.Norm1.Forward(g, x, mask)
 	if err != nil {
 		return nil, err
@@ -251,20 +271,34 @@ func (f *FeedForward) OutputShape(in []int) []int { return append([]int{}, in...
 // Forward applies the layer to the last axis of x, [..., dim]; mask is
 // not used.
 func (f *FeedForward) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
+	k, inputs, diff, err := f.node(g, x)
+	if err != nil {
+		return nil, err
+	}
+	y, err := applyFused("FeedForward", k, x.Shape(), diff, inputs...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.name, err)
+	}
+	return y, nil
+}
+
+// node checks x and returns the kernel of the layer's fused node, its
+// inputs (x first) and which of them it differentiates.
+func (f *FeedForward) node(g *Graph, x *G.Node) (fusedKernel, []*G.Node, []bool, error) {
 	s := x.Shape().Clone()
 	hidden, dim := f.Linear1Weight.Value.Shape()[0], f.Linear1Weight.Value.Shape()[1]
 	if s.Dims() < 2 || s[s.Dims()-1] != dim {
-		return nil, shapeError(f.name, s, fmt.Sprintf("[..., %d]", dim))
+		return nil, nil, nil, shapeError(f.name, s, fmt.Sprintf("[..., %d]", dim))
 	}
 	if dt := f.Linear1Weight.Value.Dtype(); dt != g.Dtype || x.Dtype() != g.Dtype {
-		return nil, fmt.Errorf("%s: weights of type %v and input of type %v in a %v graph", f.name, dt, x.Dtype(), g.Dtype)
+		return nil, nil, nil, fmt.Errorf("%s: weights of type %v and input of type %v in a %v graph", f.name, dt, x.Dtype(), g.Dtype)
 	}
 	var drop float64
 	if g.Training {
 		drop = f.Dropout
 	}
 	if drop > 0 && f.rng == nil {
-		return nil, fmt.Errorf("%s: dropout without a random source", f.name)
+		return nil, nil, nil, fmt.Errorf("%s: dropout without a random source", f.name)
 	}
 	rows := s.TotalSize() / dim
 	var k fusedKernel
@@ -274,15 +308,11 @@ func (f *FeedForward) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	case tensor.Float64:
 		k = &feedForwardKernel[float64]{layer: f, dtype: g.Dtype, shape: s, rows: rows, in: dim, hidden: hidden, drop: drop, grads: make(gradTensors[float64], 5)}
 	default:
-		return nil, dtypeError(f.name, g.Dtype)
+		return nil, nil, nil, dtypeError(f.name, g.Dtype)
 	}
-	y, err := applyFused("FeedForward", k, s,
-		[]bool{true, f.Linear1Weight.Trainable, f.Linear1Bias.Trainable, f.Linear2Weight.Trainable, f.Linear2Bias.Trainable},
-		x, g.Param(f.Linear1Weight), g.Param(f.Linear1Bias), g.Param(f.Linear2Weight), g.Param(f.Linear2Bias))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.name, err)
-	}
-	return y, nil
+	inputs := []*G.Node{x, g.Param(f.Linear1Weight), g.Param(f.Linear1Bias), g.Param(f.Linear2Weight), g.Param(f.Linear2Bias)}
+	diff := []bool{true, f.Linear1Weight.Trainable, f.Linear1Bias.Trainable, f.Linear2Weight.Trainable, f.Linear2Bias.Trainable}
+	return k, inputs, diff, nil
 }
 
 // feedForwardKernel runs kernels.FeedForward for one node, on a state

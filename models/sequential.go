@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"strings"
 	"sync"
 
@@ -416,10 +417,24 @@ func (s *Sequential) build(k graphKey) (*compiledGraph, error) {
 	return cg, nil
 }
 
-// graph returns the compiled graph for k, building it on first use.
+// graph returns the compiled graph for k, building it on first use. An
+// inference graph of more than predictBatchSize rows (an evaluation in
+// batches of 256, say, where neither training nor Logits runs) is held
+// only until a graph of another such shape is built: each graph holds its
+// own activations (hundreds of MB at 256 rows of 400 tokens, one per
+// length bucket), and an evaluation takes its batches in order of length,
+// so each of its shapes is built once per evaluation either way.
 func (s *Sequential) graph(k graphKey) (*compiledGraph, error) {
 	if cg, ok := s.graphs[k]; ok {
 		return cg, nil
+	}
+	if large(k) {
+		for old, cg := range s.graphs {
+			if large(old) {
+				cg.machine.Close()
+				delete(s.graphs, old)
+			}
+		}
 	}
 	cg, err := s.build(k)
 	if err != nil {
@@ -429,14 +444,29 @@ func (s *Sequential) graph(k graphKey) (*compiledGraph, error) {
 	return cg, nil
 }
 
-// lengthStep is the granularity of the compiled lengths: a batch is padded
-// up to a multiple of it, so that a few graphs serve every length. Padding is
-// masked exactly, so the extra steps change no result.
+// large reports whether k is an inference graph of more rows than the
+// model's own inference batches: one graph() keeps one of at a time.
+func large(k graphKey) bool { return !k.training && k.batch > predictBatchSize }
+
+// lengthStep is the granularity of the short compiled lengths: a batch is
+// padded up to a multiple of it, so that a few graphs serve every length.
+// Padding is masked exactly, so the extra steps change no result.
 const lengthStep = 8
 
-// bucket returns the compiled length that serves batches of length n.
+// bucket returns the compiled length that serves batches of length n: n
+// rounded up to a multiple of 8 up to 64, and beyond to a multiple of an
+// eighth of the power of two at or above it (80, 96, ... 128, 160, ...
+// 256, 320, 384, 448, 512, ...), at most 25% of padding. Each compiled
+// graph holds its own activations and gradients (about 50 MB for 32 rows
+// of 400 tokens), so long texts in steps of 8 held one graph per 8 tokens
+// (3-4 GB on IMDB at --max-len 400); this holds 19 up to 400, and the
+// recurrent layers skip the steps after every row's last token.
 func (s *Sequential) bucket(n int) int {
-	return min(s.maxLen, (n+lengthStep-1)/lengthStep*lengthStep)
+	step := lengthStep
+	if n > 8*lengthStep {
+		step = 1 << (bits.Len(uint(n-1)) - 3)
+	}
+	return min(s.maxLen, (n+step-1)/step*step)
 }
 
 // Forward runs the model on b and returns the head's loss and each row's

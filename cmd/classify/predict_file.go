@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -139,7 +140,7 @@ func predictFile(e *env, p *models.Predictor, in, out string, batch, maxLine int
 					}
 				}
 				lines += len(j.texts)
-				progress.update(lines, counted.n, time.Since(start))
+				progress.update(lines, counted.n.Load(), time.Since(start))
 			}
 		}
 		if readErr != nil {
@@ -148,7 +149,7 @@ func predictFile(e *env, p *models.Predictor, in, out string, batch, maxLine int
 		return nil
 	})
 	halt()
-	progress.finish(lines, counted.n, time.Since(start))
+	progress.finish(lines, counted.n.Load(), time.Since(start))
 	if err != nil {
 		return err
 	}
@@ -156,15 +157,16 @@ func predictFile(e *env, p *models.Predictor, in, out string, batch, maxLine int
 	return nil
 }
 
-// countingReader counts the bytes read through it, for the progress.
+// countingReader counts the bytes read through it, for the progress: the
+// reader goroutine adds, the writer reads.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
