@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 
 	"gorgonia.org/tensor"
@@ -118,7 +119,19 @@ func (o *trainOptions) loadOptions() data.LoadOptions {
 	return data.LoadOptions{TextColumn: o.textColumn, LabelColumn: o.labelColumn, MultiLabel: o.multiLabel, MaxLineBytes: o.maxLineBytes}
 }
 
+// trainGCPercent is the garbage collector's target while training, unless
+// GOGC says otherwise: a training run holds one graph of activations per
+// length bucket and drops as much per step, so at Go's default of 100 the
+// heap grew to twice what it kept. On IMDB at --max-len 400, fine-tuned,
+// 25 kept the peak RSS at 1,054 MiB instead of 1,210 (PyTorch's reference:
+// 1,086) and the epoch was no slower (6.4 s against 7.9 s, one quiet run
+// each).
+const trainGCPercent = 25
+
 func runTrain(e *env, o *trainOptions) error {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		defer debug.SetGCPercent(debug.SetGCPercent(trainGCPercent))
+	}
 	if o.from != "" {
 		// A bow checkpoint trains on as bow, with bow's defaults; an
 		// unreadable one is reported below, after the flags are checked.
