@@ -29,9 +29,9 @@ func preNorm(g *Graph, name string, norm *LayerNorm, k fusedKernel, inputs []*G.
 	var run fusedKernel
 	switch g.Dtype {
 	case tensor.Float32:
-		run = &preNormKernel[float32]{inner: k, rows: rows, dim: d, eps: norm.Eps, shape: s, grads: make(gradTensors[float32], 3)}
+		run = &preNormKernel[float32]{normState: newNormState[float32](rows, d, norm.Eps, s), inner: k}
 	case tensor.Float64:
-		run = &preNormKernel[float64]{inner: k, rows: rows, dim: d, eps: norm.Eps, shape: s, grads: make(gradTensors[float64], 3)}
+		run = &preNormKernel[float64]{normState: newNormState[float64](rows, d, norm.Eps, s), inner: k}
 	default:
 		return nil, dtypeError(norm.name, g.Dtype)
 	}
@@ -45,17 +45,11 @@ func preNorm(g *Graph, name string, norm *LayerNorm, k fusedKernel, inputs []*G.
 // Backward runs f's backward pass, the norm's, and adds the residual's
 // gradient dy.
 type preNormKernel[F kernels.Float] struct {
-	inner      fusedKernel
-	rows, dim  int
-	eps        float64
-	shape      tensor.Shape
-	xn         *tensor.Dense // LayerNorm(x), f's input
-	mean, rstd []F
-	innerIn    []G.Value
-	out        *tensor.Dense
-	dgamma     []F
-	dbeta      []F
-	grads      gradTensors[F] // of x, the norm's weight and bias
+	normState[F]
+	inner   fusedKernel
+	xn      *tensor.Dense // LayerNorm(x), f's input
+	innerIn []G.Value
+	out     *tensor.Dense
 }
 
 func (k *preNormKernel[F]) differentiated() { k.inner.differentiated() }
@@ -72,11 +66,8 @@ func (k *preNormKernel[F]) forward(in []G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k.mean == nil {
-		k.mean, k.rstd = make([]F, k.rows), make([]F, k.rows)
-	}
 	k.xn = reuse[F](k.xn, k.shape...)
-	kernels.LayerNorm(v[0], v[1], v[2], k.rows, k.dim, k.eps, k.xn.Data().([]F), k.mean, k.rstd)
+	k.normalize(v[0], v[1], v[2], k.xn.Data().([]F))
 	h, err := k.inner.forward(k.innerInputs(in))
 	if err != nil {
 		return nil, err
@@ -113,19 +104,10 @@ func (k *preNormKernel[F]) backward(in []G.Value, _, dy G.Value) error {
 	if err != nil {
 		return err
 	}
-	if k.dgamma == nil {
-		k.dgamma, k.dbeta = make([]F, k.dim), make([]F, k.dim)
-	}
-	clear(k.dgamma)
-	clear(k.dbeta)
-	k.grads[0] = reuse[F](k.grads[0], k.shape...)
-	dx := k.grads[0].Data().([]F)
-	kernels.LayerNormBackward(dxn, v[0], v[1], k.mean, k.rstd, k.rows, k.dim, dx, k.dgamma, k.dbeta)
+	dx := k.normGrad(dxn, v[0], v[1])
 	for i, g := range d {
 		dx[i] += g
 	}
-	k.grads.set(1, k.dgamma, tensor.Shape{k.dim})
-	k.grads.set(2, k.dbeta, tensor.Shape{k.dim})
 	return nil
 }
 

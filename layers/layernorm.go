@@ -59,9 +59,9 @@ func (l *LayerNorm) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 	var k fusedKernel
 	switch g.Dtype {
 	case tensor.Float32:
-		k = &layerNormKernel[float32]{rows: rows, dim: d, eps: l.Eps, shape: s, grads: make(gradTensors[float32], 3)}
+		k = &layerNormKernel[float32]{normState: newNormState[float32](rows, d, l.Eps, s)}
 	case tensor.Float64:
-		k = &layerNormKernel[float64]{rows: rows, dim: d, eps: l.Eps, shape: s, grads: make(gradTensors[float64], 3)}
+		k = &layerNormKernel[float64]{normState: newNormState[float64](rows, d, l.Eps, s)}
 	default:
 		return nil, dtypeError(l.name, g.Dtype)
 	}
@@ -74,14 +74,50 @@ func (l *LayerNorm) Forward(g *Graph, x, mask *G.Node) (*G.Node, error) {
 
 // layerNormKernel holds one node's row statistics and gradients.
 type layerNormKernel[F kernels.Float] struct {
+	normState[F]
+	out *tensor.Dense
+}
+
+// normState is the layer norm's arithmetic over rows of dim values, shared
+// by the LayerNorm node and the fused pre-norm block: the rows' means and
+// reciprocal deviations kept from forward, and the gradients of x, the
+// weight and the bias.
+type normState[F kernels.Float] struct {
 	rows, dim  int
 	eps        float64
 	shape      tensor.Shape
-	out        *tensor.Dense
 	mean, rstd []F
 	dgamma     []F
 	dbeta      []F
-	grads      gradTensors[F]
+	grads      gradTensors[F] // of x, the norm's weight and bias
+}
+
+func newNormState[F kernels.Float](rows, dim int, eps float64, shape tensor.Shape) normState[F] {
+	return normState[F]{rows: rows, dim: dim, eps: eps, shape: shape, grads: make(gradTensors[F], 3)}
+}
+
+// normalize writes LayerNorm(x) with weight gamma and bias beta to out.
+func (k *normState[F]) normalize(x, gamma, beta, out []F) {
+	if k.mean == nil {
+		k.mean, k.rstd = make([]F, k.rows), make([]F, k.rows)
+	}
+	kernels.LayerNorm(x, gamma, beta, k.rows, k.dim, k.eps, out, k.mean, k.rstd)
+}
+
+// normGrad takes dy, the gradient of the norm's output, and sets the
+// gradients of x (returned, for a caller to add to), gamma and beta.
+func (k *normState[F]) normGrad(dy, x, gamma []F) []F {
+	if k.dgamma == nil {
+		k.dgamma, k.dbeta = make([]F, k.dim), make([]F, k.dim)
+	}
+	clear(k.dgamma)
+	clear(k.dbeta)
+	k.grads[0] = reuse[F](k.grads[0], k.shape...)
+	dx := k.grads[0].Data().([]F)
+	kernels.LayerNormBackward(dy, x, gamma, k.mean, k.rstd, k.rows, k.dim, dx, k.dgamma, k.dbeta)
+	k.grads.set(1, k.dgamma, tensor.Shape{k.dim})
+	k.grads.set(2, k.dbeta, tensor.Shape{k.dim})
+	return dx
 }
 
 func (k *layerNormKernel[F]) differentiated() {}
@@ -91,11 +127,8 @@ func (k *layerNormKernel[F]) forward(in []G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k.mean == nil {
-		k.mean, k.rstd = make([]F, k.rows), make([]F, k.rows)
-	}
 	k.out = reuse[F](k.out, k.shape...)
-	kernels.LayerNorm(v[0], v[1], v[2], k.rows, k.dim, k.eps, k.out.Data().([]F), k.mean, k.rstd)
+	k.normalize(v[0], v[1], v[2], k.out.Data().([]F))
 	return k.out, nil
 }
 
@@ -108,15 +141,7 @@ func (k *layerNormKernel[F]) backward(in []G.Value, _, dy G.Value) error {
 	if err != nil {
 		return err
 	}
-	if k.dgamma == nil {
-		k.dgamma, k.dbeta = make([]F, k.dim), make([]F, k.dim)
-	}
-	clear(k.dgamma)
-	clear(k.dbeta)
-	k.grads[0] = reuse[F](k.grads[0], k.shape...)
-	kernels.LayerNormBackward(d, v[0], v[1], k.mean, k.rstd, k.rows, k.dim, k.grads[0].Data().([]F), k.dgamma, k.dbeta)
-	k.grads.set(1, k.dgamma, tensor.Shape{k.dim})
-	k.grads.set(2, k.dbeta, tensor.Shape{k.dim})
+	k.normGrad(d, v[0], v[1])
 	return nil
 }
 
