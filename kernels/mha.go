@@ -242,6 +242,17 @@ func softmaxRow[F Float](e []F, real []bool, slope F, i int, scratch []F, zeros 
 		clear(e)
 		return
 	}
+	sum := expShifted(e, real, maxE)
+	inv := F(1 / sum)
+	for j := range e {
+		e[j] *= inv
+	}
+}
+
+// expShifted replaces each real e[j] by exp(e[j] - maxE) and each padded
+// one by 0, and returns the sum of the exponentials: the middle of a
+// masked softmax row, shared by the attention kernels' float64 paths.
+func expShifted[F Float](e []F, real []bool, maxE float64) float64 {
 	var sum float64
 	for j := range e {
 		if real[j] {
@@ -252,10 +263,7 @@ func softmaxRow[F Float](e []F, real []bool, slope F, i int, scratch []F, zeros 
 			e[j] = 0
 		}
 	}
-	inv := F(1 / sum)
-	for j := range e {
-		e[j] *= inv
-	}
+	return sum
 }
 
 // softmaxRow32 is softmaxRow in float32 arithmetic. A row whose keys are

@@ -174,16 +174,7 @@ func (a *RelativeAttention[F]) softmaxRow(e, rel, w []F, real []bool, i int) {
 		clear(e)
 		return
 	}
-	var sum float64
-	for j := range e {
-		if real[j] {
-			ex := math.Exp(float64(e[j]) - maxE)
-			e[j] = F(ex)
-			sum += ex
-		} else {
-			e[j] = 0
-		}
-	}
+	sum := expShifted(e, real, maxE)
 	inv := 1 / sum
 	for j := range e {
 		e[j] = F(float64(e[j]) * inv)
