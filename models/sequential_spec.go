@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math/rand"
+	"strings"
 
 	"gorgonia.org/tensor"
 
@@ -13,29 +14,47 @@ import (
 // layerSpec is one layer of a Sequential as a checkpoint keeps it: its
 // kind, its name and the settings its constructor takes (the weights go to
 // model.safetensors under the layer's parameter names). Each layer type
-// of package layers that a Sequential can save has a case in specOf and
-// in layerOf.
+// of package layers that a Sequential can save has a case in specOf,
+// check, weights and layerOf (the checks are in sequential_spec_check.go,
+// the recurrent kinds' cases in sequential_spec_recurrent.go, the
+// attention kinds' in sequential_spec_attention.go).
 type layerSpec struct {
 	Kind string `json:"kind"`
 	Name string `json:"name"`
 	// SameAs is the index of an earlier layer this one is (weights shared),
 	// and then the only setting.
 	SameAs *int `json:"same_as,omitempty"`
+	// Prefix begins the parameter names of the kinds whose constructor
+	// takes one (layer_norm, feed_forward, multi_head_attention,
+	// encoder_block, encoder), as the Sequential numbered them.
+	Prefix string `json:"prefix,omitempty"`
 
 	In              int        `json:"in,omitempty"`
 	Out             int        `json:"out,omitempty"`
 	Vocab           int        `json:"vocab,omitempty"`
+	Rows            int        `json:"rows,omitempty"`
 	Dim             int        `json:"dim,omitempty"`
 	MaxLen          int        `json:"max_len,omitempty"`
 	MaxRelative     int        `json:"max_relative,omitempty"`
+	Widths          []int      `json:"widths,omitempty"`
+	Maps            int        `json:"maps,omitempty"`
+	Heads           int        `json:"heads,omitempty"`
+	HeadDim         int        `json:"head_dim,omitempty"`
+	FF              int        `json:"ff,omitempty"`
+	Blocks          int        `json:"blocks,omitempty"`
 	Trainable       bool       `json:"trainable,omitempty"`
 	Learned         bool       `json:"learned,omitempty"`
 	ReturnSequences bool       `json:"return_sequences,omitempty"`
 	Backwards       bool       `json:"backwards,omitempty"`
+	FinalNorm       bool       `json:"final_norm,omitempty"`
 	Rate            float64    `json:"rate,omitempty"`
+	OutputRate      float64    `json:"output_rate,omitempty"`
+	Eps             float64    `json:"eps,omitempty"`
+	Base            float64    `json:"base,omitempty"`
 	Mode            string     `json:"mode,omitempty"`
 	Activation      string     `json:"activation,omitempty"`
 	Merge           string     `json:"merge,omitempty"`
+	Positions       string     `json:"positions,omitempty"`
 	Forward         *layerSpec `json:"forward,omitempty"`
 	Backward        *layerSpec `json:"backward,omitempty"`
 }
@@ -48,7 +67,9 @@ type sequentialConfig struct {
 	Layers []layerSpec `json:"layers"`
 }
 
-// sequentialSpec describes s layer by layer, for a checkpoint.
+// sequentialSpec describes s layer by layer, for a checkpoint. It refuses
+// what Load would refuse, so that no checkpoint is written that cannot be
+// read back.
 func (s *Sequential) sequentialSpec() (Spec, error) {
 	cfg := sequentialConfig{Name: s.Name, MaxLen: s.maxLen}
 	for i, l := range s.layers {
@@ -69,15 +90,27 @@ func (s *Sequential) sequentialSpec() (Spec, error) {
 		}
 		cfg.Layers = append(cfg.Layers, ls)
 	}
+	if err := cfg.check(); err != nil {
+		return Spec{}, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	if err := cfg.checkNames(s.Params()); err != nil {
+		return Spec{}, fmt.Errorf("%s: %w", s.Name, err)
+	}
 	return NewSpec(SequentialArchitecture, cfg)
 }
 
 // specOf describes one layer.
 func specOf(l layers.Layer) (layerSpec, error) {
 	sp := layerSpec{Name: l.Name()}
+	var err error
 	switch l := l.(type) {
 	case *layers.Embedding:
 		sp.Kind, sp.Vocab, sp.Dim, sp.Trainable = "embedding", l.Vocab(), l.Dim(), l.Weight.Trainable
+	case *layers.EmbeddingBag:
+		// As a Sequential's first layer it reads the ids and, as its
+		// entries' weights, the padding mask: the mean of the real
+		// tokens' rows.
+		sp.Kind, sp.Rows, sp.Dim, sp.Trainable = "embedding_bag", l.Rows(), l.Dim(), l.Table.Trainable
 	case *layers.PositionalEncoding:
 		sp.Kind, sp.MaxLen, sp.Dim, sp.Learned = "positional_encoding", l.MaxLen(), l.Dim(), l.Table != nil
 	case *layers.RelativeAttention:
@@ -85,16 +118,13 @@ func specOf(l layers.Layer) (layerSpec, error) {
 	case *layers.LSTM:
 		sp.Kind, sp.In, sp.Out = "lstm", l.WeightIH.Value.Shape()[1], l.Hidden()
 		sp.ReturnSequences, sp.Backwards = l.Sequences(), l.Backwards()
+	case *layers.GRU:
+		sp.Kind, sp.In, sp.Out = "gru", l.WeightIH.Value.Shape()[1], l.Hidden()
+		sp.ReturnSequences, sp.Backwards = l.Sequences(), l.Backwards()
 	case *layers.Bidirectional:
-		f, err := specOf(l.ForwardLayer)
-		if err != nil {
-			return sp, err
-		}
-		b, err := specOf(l.BackwardLayer)
-		if err != nil {
-			return sp, err
-		}
-		sp.Kind, sp.Forward, sp.Backward, sp.Merge = "bidirectional", &f, &b, l.Merge.String()
+		sp, err = bidirectionalSpec(sp, l)
+	case *layers.Conv1D:
+		sp.Kind, sp.Dim, sp.Widths, sp.Maps = "conv1d", l.Weights[0].Value.Shape()[1], append([]int(nil), l.Widths...), l.Maps
 	case *layers.Pooling:
 		sp.Kind, sp.Mode = "pooling", l.Mode.String()
 	case *layers.Dropout:
@@ -102,10 +132,39 @@ func specOf(l layers.Layer) (layerSpec, error) {
 	case *layers.Dense:
 		s := l.Weight.Value.Shape()
 		sp.Kind, sp.In, sp.Out, sp.Activation = "dense", s[1], s[0], l.Activation.String()
+	case *layers.GELU:
+		sp.Kind = "gelu"
+	case *layers.LayerNorm:
+		sp.Kind, sp.Dim, sp.Eps = "layer_norm", l.Dim(), l.Eps
+		sp.Prefix, err = prefixOf(l.Weight.Name, "weight")
+	case *layers.FeedForward:
+		s := l.Linear1Weight.Value.Shape()
+		sp.Kind, sp.Dim, sp.FF, sp.Rate = "feed_forward", s[1], s[0], l.Dropout
+		sp.Prefix, err = prefixOf(l.Linear1Weight.Name, "linear1.weight")
+	case *layers.Rotary:
+		sp.Kind, sp.HeadDim, sp.Base = "rotary", l.HeadDim, l.Base
+	case *layers.MultiHeadAttention:
+		sp, err = attentionSpec(sp, l)
+	case *layers.EncoderBlock:
+		sp, err = blockSpec(sp, l)
+	case *layers.Encoder:
+		sp, err = encoderSpec(sp, l)
 	default:
 		return sp, fmt.Errorf("a %T cannot be saved in a checkpoint yet", l)
 	}
-	return sp, nil
+	return sp, err
+}
+
+// prefixOf is the prefix that the layer's constructor joined to suffix to
+// name a parameter name, with a dot ("" when name is suffix).
+func prefixOf(name, suffix string) (string, error) {
+	if name == suffix {
+		return "", nil
+	}
+	if p, ok := strings.CutSuffix(name, "."+suffix); ok {
+		return p, nil
+	}
+	return "", fmt.Errorf("parameter %q does not end in %q: its prefix cannot be saved", name, suffix)
 }
 
 // buildSequential makes the Sequential a "sequential" spec describes, its
@@ -115,25 +174,30 @@ func buildSequential(sp Spec, head train.Head, seed int64) (*Sequential, error) 
 	if err := decodeConfig(sp, &cfg); err != nil {
 		return nil, err
 	}
-	if cfg.MaxLen < 1 || cfg.MaxLen > MaxSeqLen {
-		return nil, fmt.Errorf("max_len %d: want 1 to %d", cfg.MaxLen, MaxSeqLen)
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
-	var total int64
-	for _, spec := range cfg.Layers {
-		total += spec.weights()
+	ls, err := cfg.build(rand.New(rand.NewSource(seed)), false)
+	if err != nil {
+		return nil, err
 	}
-	if total > MaxWeights {
-		return nil, fmt.Errorf("the layers hold %d weights, over the limit of %d (1 GiB of float32)", total, MaxWeights)
-	}
-	rng := rand.New(rand.NewSource(seed))
+	s := NewSequential(cfg.Name, cfg.MaxLen, head, ls...)
+	s.SetSeed(seed)
+	return s, nil
+}
+
+// build makes the layers of a checked configuration, with weights drawn
+// from rng; small makes each at the smallest sizes of its kind, which
+// name its parameters as the full sizes do.
+func (cfg sequentialConfig) build(rng *rand.Rand, small bool) ([]layers.Layer, error) {
 	var ls []layers.Layer
 	for i, spec := range cfg.Layers {
 		if spec.SameAs != nil {
-			if *spec.SameAs < 0 || *spec.SameAs >= i {
-				return nil, fmt.Errorf("layer %d: same_as %d, want an earlier layer", i, *spec.SameAs)
-			}
 			ls = append(ls, ls[*spec.SameAs])
 			continue
+		}
+		if small {
+			spec = spec.small()
 		}
 		l, err := layerOf(spec, rng)
 		if err != nil {
@@ -141,123 +205,86 @@ func buildSequential(sp Spec, head train.Head, seed int64) (*Sequential, error) 
 		}
 		ls = append(ls, l)
 	}
-	s := NewSequential(cfg.Name, cfg.MaxLen, head, ls...)
-	s.SetSeed(seed)
-	return s, nil
+	return ls, nil
 }
 
-// weights is the number of values the layer holds, counted before it is
-// built, so that a config.json cannot claim more than MaxWeights. Sizes
-// are clamped to their limits first, so that nothing overflows; layerOf
-// refuses those out of range.
-func (sp layerSpec) weights() int64 {
-	c := func(n, most int) int64 { return int64(max(0, min(n, most))) }
-	in, out, d := c(sp.In, MaxDim*8), c(sp.Out, MaxVocabSize), c(sp.Dim, MaxDim)
-	switch sp.Kind {
-	case "embedding":
-		return c(sp.Vocab, MaxVocabSize) * d
-	case "positional_encoding":
-		return c(sp.MaxLen, MaxSeqLen) * d
-	case "relative_attention":
-		return 4*d*d + 2*(2*c(sp.MaxRelative, MaxSeqLen)+1)*d
-	case "lstm":
-		return 4 * out * (in + out + 1)
-	case "bidirectional":
-		var n int64
-		for _, l := range []*layerSpec{sp.Forward, sp.Backward} {
-			if l != nil && l.Kind == "lstm" {
-				n += l.weights()
-			}
-		}
-		return n
-	case "dense":
-		return out * (in + 1)
-	}
-	return 0
-}
-
-// checkSize bounds one size of a layer read from a checkpoint by the
-// limits of Config.Validate.
-func checkSize(what string, n, most int) error {
-	if n < 1 || n > most {
-		return fmt.Errorf("%s %d: want 1 to %d", what, n, most)
-	}
-	return nil
-}
-
-// layerOf makes the layer a spec describes, with weights drawn from rng.
+// layerOf makes the layer a checked spec describes, with weights drawn
+// from rng.
 func layerOf(sp layerSpec, rng *rand.Rand) (layers.Layer, error) {
 	dt := tensor.Float32
 	var l layers.Layer
 	switch sp.Kind {
 	case "embedding":
-		if err := firstError(checkSize("vocab", sp.Vocab, MaxVocabSize), checkSize("dim", sp.Dim, MaxDim)); err != nil {
-			return nil, err
-		}
 		l = layers.NewEmbedding(tensor.New(tensor.WithShape(sp.Vocab, sp.Dim), tensor.Of(dt)), sp.Trainable)
-	case "positional_encoding":
-		if err := firstError(checkSize("max_len", sp.MaxLen, MaxSeqLen), checkSize("dim", sp.Dim, MaxDim)); err != nil {
+	case "embedding_bag":
+		b, err := layers.NewEmbeddingBag(1, sp.Dim, dt, rng, sp.Trainable)
+		if err != nil {
 			return nil, err
 		}
+		// A zero table, as for an embedding: the checkpoint's replaces
+		// it, and millions of rows are not drawn for nothing.
+		b.Table = layers.NewParam(b.Table.Name, tensor.New(tensor.WithShape(sp.Rows, sp.Dim), tensor.Of(dt)), sp.Trainable)
+		l = b
+	case "positional_encoding":
 		if sp.Learned {
 			l = layers.NewLearnedEncoding(sp.MaxLen, sp.Dim, dt, rng)
 		} else {
 			l = layers.NewSinusoidalEncoding(sp.MaxLen, sp.Dim)
 		}
 	case "relative_attention":
-		if err := firstError(checkSize("dim", sp.Dim, MaxDim), checkSize("max_relative", sp.MaxRelative, MaxRelativeDistance)); err != nil {
-			return nil, err
-		}
 		l = layers.NewRelativeAttention(sp.Dim, sp.MaxRelative, dt, rng)
 	case "lstm":
-		if err := firstError(checkSize("in", sp.In, MaxDim), checkSize("out", sp.Out, MaxHidden)); err != nil {
-			return nil, err
-		}
-		var opts []layers.LSTMOption
-		if sp.ReturnSequences {
-			opts = append(opts, layers.ReturnSequences(true))
-		}
-		if sp.Backwards {
-			opts = append(opts, layers.GoBackwards())
-		}
-		l = layers.NewLSTM(sp.In, sp.Out, dt, rng, opts...)
+		l = layers.NewLSTM(sp.In, sp.Out, dt, rng, sp.recurrentOptions()...)
+	case "gru":
+		l = layers.NewGRU(sp.In, sp.Out, dt, rng, sp.recurrentOptions()...)
 	case "bidirectional":
-		if sp.Forward == nil || sp.Backward == nil || sp.Forward.Kind != "lstm" || sp.Backward.Kind != "lstm" {
-			return nil, fmt.Errorf("a bidirectional layer holds a forward and a backward lstm")
-		}
-		f, err := layerOf(*sp.Forward, rng)
+		b, err := bidirectionalOf(sp, rng)
 		if err != nil {
 			return nil, err
 		}
-		b, err := layerOf(*sp.Backward, rng)
+		l = b
+	case "conv1d":
+		c, err := layers.NewConv1D(sp.Dim, sp.Widths, sp.Maps, dt, rng)
 		if err != nil {
 			return nil, err
 		}
-		merge, err := parseEnum("merge", sp.Merge, []layers.MergeMode{layers.MergeConcat, layers.MergeSum})
-		if err != nil {
-			return nil, err
-		}
-		l = layers.NewBidirectional(f.(*layers.LSTM), b.(*layers.LSTM), merge)
+		l = c
 	case "pooling":
-		mode, err := parseEnum("mode", sp.Mode, []layers.PoolMode{layers.PoolLast, layers.PoolMean, layers.PoolMax})
+		mode, err := parseEnum("mode", sp.Mode, poolModes)
 		if err != nil {
 			return nil, err
 		}
 		l = layers.NewPooling(mode)
 	case "dropout":
-		if !(sp.Rate >= 0 && sp.Rate < 1) {
-			return nil, fmt.Errorf("rate %v: want 0 <= rate < 1", sp.Rate)
-		}
 		l = layers.NewDropout(sp.Rate, rand.New(rand.NewSource(rng.Int63())))
 	case "dense":
-		if err := firstError(checkSize("in", sp.In, MaxDim*8), checkSize("out", sp.Out, MaxVocabSize)); err != nil {
-			return nil, err
-		}
-		act, err := parseEnum("activation", sp.Activation, []layers.Activation{layers.Linear, layers.Sigmoid, layers.Tanh, layers.ReLU})
+		act, err := parseEnum("activation", sp.Activation, activations)
 		if err != nil {
 			return nil, err
 		}
 		l = layers.NewDense(sp.In, sp.Out, act, dt, rng)
+	case "gelu":
+		l = layers.NewGELU()
+	case "layer_norm":
+		n := layers.NewLayerNorm(sp.Prefix, sp.Dim, dt)
+		n.Eps = sp.Eps
+		l = n
+	case "feed_forward":
+		f, err := layers.NewFeedForward(sp.Prefix, sp.Dim, sp.FF, sp.Rate, dt, rng)
+		if err != nil {
+			return nil, err
+		}
+		l = f
+	case "rotary":
+		r := layers.NewRotary(sp.HeadDim)
+		r.Base = sp.Base
+		l = r
+	case "multi_head_attention", "encoder_block", "encoder":
+		a, err := attentionOf(sp, rng)
+		if err != nil {
+			return nil, err
+		}
+		l = a
 	default:
 		return nil, fmt.Errorf("kind %q: not a layer this program builds", sp.Kind)
 	}

@@ -23,7 +23,9 @@ import (
 // PyTorch keeps two LSTM biases, bias_ih and bias_hh, where Keras keeps one.
 // The classifier's one bias is written as bias_ih and bias_hh is written as
 // zeros; on reading, bias_hh is added to bias_ih, so that weights trained in
-// PyTorch load too.
+// PyTorch load too. A GRU keeps both biases as parameters of their own
+// (bias_hh is inside r ⊙ (W_hn h + b_hn)), so only a parameter that stands
+// for two copies (Param.Copies) is paired so.
 const (
 	biasIH = ".bias_ih_"
 	biasHH = ".bias_hh_"
@@ -45,7 +47,7 @@ func weightTensors(m Model) ([]safetensors.Tensor, error) {
 			return nil, err
 		}
 		ts = append(ts, t)
-		if strings.Contains(p.Name, biasIH) {
+		if pairedBias(p) {
 			zeros := make([]float32, p.Size())
 			t, err := safetensors.NewF32(strings.Replace(p.Name, biasIH, biasHH, 1), p.Value.Shape().Clone(), zeros)
 			if err != nil {
@@ -182,7 +184,7 @@ func fillWeights(f *safetensors.File, path string, m Model) error {
 			}
 			copy(dst, v)
 		}
-		if strings.Contains(p.Name, biasIH) {
+		if pairedBias(p) {
 			extra, err := read(strings.Replace(p.Name, biasIH, biasHH, 1), p.Value.Shape().Clone())
 			if err != nil {
 				return err
@@ -245,6 +247,10 @@ func product(shape []int) int {
 	}
 	return n
 }
+
+// pairedBias tells whether p is an LSTM's one bias, bias_ih + bias_hh in
+// the file.
+func pairedBias(p *layers.Param) bool { return p.CopyCount() == 2 && strings.Contains(p.Name, biasIH) }
 
 // isBiasHH tells whether name is the second LSTM bias, which only the file
 // holds.

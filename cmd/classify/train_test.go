@@ -439,32 +439,49 @@ func TestTrainMultiLabel(t *testing.T) {
 	}
 }
 
-// TestSequentialCheckpointCommands saves a Sequential assembled in Go and
-// runs predict, eval and summary on it as on a trained checkpoint.
+// TestSequentialCheckpointCommands saves Sequentials assembled in Go (a
+// bag of words, a CNN, a Transformer encoder over a BiGRU) and runs
+// predict, eval and summary on them as on trained checkpoints.
 func TestSequentialCheckpointCommands(t *testing.T) {
 	texts := []string{"good fun", "bad mess", "great fun", "dull mess"}
 	vocab := data.BuildVocabulary(texts, 100)
 	tok, _ := data.NewTokenizer(vocab)
 	rng := rand.New(rand.NewSource(1))
+	dt := tensor.Float32
 	head, _ := train.NewBinaryHead([]string{"neg", "pos"})
-	m := models.NewSequential("bag_of_words", 16, head,
-		layers.NewEmbedding(layers.RandomEmbedding(vocab.Len(), 8, tensor.Float32, rng), true),
-		layers.NewPooling(layers.PoolMean),
-		layers.NewDense(8, 1, layers.Linear, tensor.Float32, rng))
-	dir := filepath.Join(t.TempDir(), "bow")
-	if err := models.Save(dir, &models.Checkpoint{Tokenizer: tok, Model: m}, nil); err != nil {
+	embedding := func() *layers.Embedding {
+		return layers.NewEmbedding(layers.RandomEmbedding(vocab.Len(), 8, dt, rng), true)
+	}
+	conv, err := layers.NewConv1D(8, []int{2, 3}, 4, dt, rng)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if status, stdout, stderr := runCommand("", "predict", "--checkpoint", dir, "--json", "good fun"); status != 0 || !strings.Contains(stdout, `"scores":[`) {
-		t.Errorf("predict on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
+	enc, err := layers.NewEncoder("encoder", layers.EncoderConfig{Layers: 1, Dim: 8, Heads: 2, FF: 16, Rotary: true, FinalNorm: true}, dt, rng)
+	if err != nil {
+		t.Fatal(err)
 	}
-	tsv := filepath.Join(t.TempDir(), "t.tsv")
-	os.WriteFile(tsv, []byte("pos\tgood fun\nneg\tdull mess\n"), 0o644)
-	if status, stdout, stderr := runCommand("", "eval", "--checkpoint", dir, "--data", tsv); status != 0 || !strings.Contains(stdout, "2 examples") {
-		t.Errorf("eval on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
-	}
-	if status, stdout, stderr := runCommand("", "summary", "--checkpoint", dir); status != 0 || !strings.Contains(stdout, "bag_of_words") {
-		t.Errorf("summary on a Sequential checkpoint = %d %q %q", status, stdout, stderr)
+	bigru := layers.NewBidirectional(layers.NewGRU(8, 4, dt, rng, layers.ReturnSequences(true)),
+		layers.NewGRU(8, 4, dt, rng, layers.ReturnSequences(true), layers.GoBackwards()), layers.MergeConcat)
+	for _, m := range []*models.Sequential{
+		models.NewSequential("bag_of_words", 16, head, embedding(), layers.NewPooling(layers.PoolMean), layers.NewDense(8, 1, layers.Linear, dt, rng)),
+		models.NewSequential("kim_cnn", 16, head, embedding(), conv, layers.NewDropout(0.5, rand.New(rand.NewSource(1))), layers.NewDense(8, 1, layers.Linear, dt, rng)),
+		models.NewSequential("rope_bigru", 16, head, embedding(), enc, bigru, layers.NewPooling(layers.PoolMax), layers.NewDense(8, 1, layers.Linear, dt, rng)),
+	} {
+		dir := filepath.Join(t.TempDir(), m.Name)
+		if err := models.Save(dir, &models.Checkpoint{Tokenizer: tok, Model: m}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if status, stdout, stderr := runCommand("", "predict", "--checkpoint", dir, "--json", "good fun"); status != 0 || !strings.Contains(stdout, `"scores":[`) {
+			t.Errorf("predict on the %s checkpoint = %d %q %q", m.Name, status, stdout, stderr)
+		}
+		tsv := filepath.Join(t.TempDir(), "t.tsv")
+		os.WriteFile(tsv, []byte("pos\tgood fun\nneg\tdull mess\n"), 0o644)
+		if status, stdout, stderr := runCommand("", "eval", "--checkpoint", dir, "--data", tsv); status != 0 || !strings.Contains(stdout, "2 examples") {
+			t.Errorf("eval on the %s checkpoint = %d %q %q", m.Name, status, stdout, stderr)
+		}
+		if status, stdout, stderr := runCommand("", "summary", "--checkpoint", dir); status != 0 || !strings.Contains(stdout, m.Name) {
+			t.Errorf("summary on the %s checkpoint = %d %q %q", m.Name, status, stdout, stderr)
+		}
 	}
 }
 
