@@ -49,10 +49,16 @@ func (pe *PositionalEncoding) MaxLen() int { return pe.maxLen }
 // Dim is the width of the encoding.
 func (pe *PositionalEncoding) Dim() int { return pe.dim }
 
-// NewLearnedEncoding makes a trainable [maxLen, dim] table drawn from
-// U(-0.05, 0.05), Keras's Embedding initialiser.
+// NewLearnedEncoding makes a trainable [maxLen, dim] table drawn
+// Glorot-uniform, from U(-l, l) with l = sqrt(6 / (maxLen + dim)), the
+// initialiser of keras_nlp's PositionEmbedding. Keras's Embedding
+// initialiser, U(-0.05, 0.05), leaves the positions a tenth of a
+// projected word vector's scale: on the order task of the README a
+// Transformer then learned them barely (0.57 after 15 epochs, against
+// 0.93 with this range).
 func NewLearnedEncoding(maxLen, dim int, dt tensor.Dtype, rng *rand.Rand) *PositionalEncoding {
-	table := fromFloat64s(dt, uniform(maxLen, dim, 0.05, rng), maxLen, dim)
+	limit := math.Sqrt(6 / float64(maxLen+dim))
+	table := fromFloat64s(dt, uniform(maxLen, dim, limit, rng), maxLen, dim)
 	return &PositionalEncoding{
 		named:  named{"positional_encoding"},
 		Table:  NewParam("pos_encoding.weight", table, true),

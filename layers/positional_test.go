@@ -77,3 +77,23 @@ func TestPositionalGradient(t *testing.T) {
 		})
 	}
 }
+
+// TestLearnedEncodingRange checks the learned table's Glorot-uniform draw:
+// every value within sqrt(6/(maxLen+dim)), spread over the whole range
+// (its largest magnitude near the bound, its mean near 0).
+func TestLearnedEncodingRange(t *testing.T) {
+	pe := NewLearnedEncoding(100, 128, tensor.Float64, rand.New(rand.NewSource(3)))
+	limit := math.Sqrt(6.0 / 228)
+	var most, sum float64
+	w := pe.Table.Value.Data().([]float64)
+	for _, x := range w {
+		most = math.Max(most, math.Abs(x))
+		sum += x
+	}
+	if most > limit || most < 0.99*limit {
+		t.Errorf("largest |value| %v, want just under %v", most, limit)
+	}
+	if mean := sum / float64(len(w)); math.Abs(mean) > 0.01 {
+		t.Errorf("mean %v, want about 0", mean)
+	}
+}
