@@ -4,7 +4,9 @@
 # 1 on 2 cores, for single texts and batches of 32).
 #
 # It starts one server on 127.0.0.1 pinned to SERVE_CPUS (GOMAXPROCS = their
-# count, so the Predictor's pool and --max-concurrent default to it), then,
+# count, which sizes the Predictor's pool of replicas, and --max-concurrent
+# 8 per core), with SERVE_FLAGS added (e.g. "--coalesce 0 --max-concurrent 2":
+# no dynamic batching, the server before it), then,
 # RUNS rounds, each round in turn for every batch size in BATCHES and every
 # concurrency in CONCS, puts a bounded closed-loop load on POST /v1/predict
 # with bench/load (CONC workers, one request in flight each, WARMUP then
@@ -19,6 +21,7 @@
 # are rt-polarity's test sentences (about 20 tokens).
 #
 # Usage: bench/serve.sh                (RUNS=3 DURATION=10s CONCS="1 8" BATCHES="1 32")
+#        SERVE_FLAGS="--coalesce 0 --max-concurrent 2" bench/serve.sh
 #        RUNS=5 DURATION=20s SERVE_CPUS=2,3 LOAD_CPUS=4-7 bench/serve.sh
 # On a machine of 2 cores the load generator shares them with the server
 # (LOAD_CPUS empty); on a larger one give it other CPUs.
@@ -33,6 +36,7 @@ BATCHES=${BATCHES:-1 32}
 EPOCHS=${EPOCHS:-1}
 SERVE_CPUS=${SERVE_CPUS:-0,1}
 LOAD_CPUS=${LOAD_CPUS:-}
+SERVE_FLAGS=${SERVE_FLAGS:-}
 PORT=${PORT:-$((18000 + $$ % 1000))}
 root=$(cd "$(dirname "$0")/.." && pwd)
 DATA=${CLASSIFY_DATA:-$root/../shared/data}
@@ -64,7 +68,7 @@ ncpu() { # the number of CPUs in a taskset list such as 0,1 or 2-5
 	echo $n
 }
 GOMAXPROCS=$(ncpu "$SERVE_CPUS") taskset -c "$SERVE_CPUS" "$W/classify" serve --checkpoint "rt=$ck" \
-	--addr "127.0.0.1:$PORT" --max-texts 256 2>"$W/serve.log" &
+	--addr "127.0.0.1:$PORT" --max-texts 256 $SERVE_FLAGS 2>"$W/serve.log" &
 server=$!
 for _ in $(seq 1 600); do
 	curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
@@ -96,7 +100,7 @@ wait "$server" 2>/dev/null || true
 server=
 
 echo
-echo "classify serve, server on CPUs $SERVE_CPUS (GOMAXPROCS $(ncpu "$SERVE_CPUS")), load generator on ${LOAD_CPUS:-the same CPUs}; $RUNS rounds of $DURATION each"
+echo "classify serve ${SERVE_FLAGS:+($SERVE_FLAGS) }server on CPUs $SERVE_CPUS (GOMAXPROCS $(ncpu "$SERVE_CPUS")), load generator on ${LOAD_CPUS:-the same CPUs}; $RUNS rounds of $DURATION each"
 uptime
 python3 - "$R" "$CONCS" <<'EOF'
 import json, statistics, sys

@@ -3,6 +3,7 @@ package models
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"gorgonia.org/tensor"
 
@@ -485,5 +487,129 @@ func TestPredictorReplicas(t *testing.T) {
 	wg.Wait()
 	if p.made > 3 {
 		t.Errorf("%d replicas made, want at most 3", p.made)
+	}
+}
+
+// gatedModel counts its runs and the texts of each, holds its first run
+// until gate is closed (after saying so on entered), and fails a run that
+// holds the text "bad".
+type gatedModel struct {
+	Model
+	mu      sync.Mutex
+	runs    []int
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (g *gatedModel) TextLogits(tok *data.Tokenizer, texts []string) ([]float32, error) {
+	g.mu.Lock()
+	g.runs = append(g.runs, len(texts))
+	first := len(g.runs) == 1
+	g.mu.Unlock()
+	if first {
+		g.entered <- struct{}{}
+		<-g.gate
+	}
+	if slices.Contains(texts, "bad") {
+		return nil, errors.New("a bad text")
+	}
+	return g.Model.TextLogits(tok, texts)
+}
+
+// TestPredictorCoalesces holds one replica busy while nine more calls
+// queue, then wants the queue scored in as few runs as Coalesce allows,
+// every call answered as if alone, and the one call with a bad text
+// failing alone.
+func TestPredictorCoalesces(t *testing.T) {
+	m := tinyClassifier(t, tinyConfig("sinusoidal", "max"), 8)
+	tok := tinyTokenizer(t)
+	pool := []string{"the film is a gem!", "dull and not good", "", "a a a a a a a a a a a a a a", "unknown words here", "good"}
+	texts := func(i int) []string {
+		var ts []string
+		for j := 0; j <= i%4; j++ {
+			ts = append(ts, pool[(i+j)%len(pool)])
+		}
+		return ts
+	}
+	alone := NewPredictorN(&Checkpoint{Tokenizer: tok, Model: m.Sequential}, 1)
+	alone.Coalesce = 0
+	for _, coalesce := range []int{DefaultCoalesce, 5} {
+		g := &gatedModel{Model: m.Sequential, entered: make(chan struct{}), gate: make(chan struct{})}
+		p := NewPredictorN(&Checkpoint{Tokenizer: tok, Model: g}, 1)
+		p.Coalesce = coalesce
+		const calls = 10
+		type answer struct {
+			preds []Prediction
+			err   error
+		}
+		answers := make([]answer, calls)
+		var wg sync.WaitGroup
+		call := func(i int) {
+			defer wg.Done()
+			ts := texts(i)
+			if i == 7 {
+				ts = append(ts, "bad")
+			}
+			answers[i].preds, answers[i].err = p.Predict(ts)
+		}
+		wg.Add(1)
+		go call(0)
+		<-g.entered
+		for i := 1; i < calls; i++ {
+			wg.Add(1)
+			go call(i)
+		}
+		for {
+			p.qmu.Lock()
+			n := len(p.queue)
+			p.qmu.Unlock()
+			if n == calls-1 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(g.gate)
+		wg.Wait()
+		for i, a := range answers {
+			if i == 7 {
+				if a.err == nil {
+					t.Errorf("coalesce %d: the call with a bad text got no error", coalesce)
+				}
+				continue
+			}
+			if a.err != nil {
+				t.Errorf("coalesce %d: call %d: %v", coalesce, i, a.err)
+				continue
+			}
+			want, err := alone.Predict(texts(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(a.preds) != len(want) {
+				t.Fatalf("coalesce %d: call %d: %d predictions, want %d", coalesce, i, len(a.preds), len(want))
+			}
+			for k := range want {
+				if !samePrediction(a.preds[k], want[k]) {
+					t.Errorf("coalesce %d: call %d text %d: %+v, want %+v", coalesce, i, k, a.preds[k], want[k])
+				}
+			}
+		}
+		// Calls 1-9 hold 23 texts (one bad): when Coalesce allows, the
+		// queue is one run of 23, which fails, then a run per call; else
+		// runs of at most 5 texts.
+		for _, n := range g.runs[1:] {
+			if n > max(coalesce, 5) {
+				t.Errorf("coalesce %d: a run of %d texts", coalesce, n)
+			}
+		}
+		if coalesce == DefaultCoalesce {
+			rest := slices.Clone(g.runs[min(2, len(g.runs)):])
+			slices.Sort(rest)
+			if len(g.runs) < 2 || g.runs[0] != 1 || g.runs[1] != 23 || !slices.Equal(rest, []int{1, 1, 2, 2, 2, 3, 3, 4, 5}) {
+				t.Errorf("runs of %v texts, want 1, 23, then the nine calls' 2, 3, 4, 1, 2, 3, 5, 1, 2 in any order", g.runs)
+			}
+		} else if len(g.runs) >= len(answers) {
+			t.Errorf("coalesce 5: %d runs for %d calls, want fewer", len(g.runs), len(answers))
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -99,15 +100,41 @@ func NewPrediction(h train.Head, logits []float32) Prediction {
 // concurrent use by many goroutines, and concurrent calls run at once:
 // it keeps up to Replicas copies of the model (Gorgonia writes to a
 // graph's weight tensors while it runs, so two runs cannot share them),
-// each call taking a free one, made on first need.
+// each call taking a free one, made on first need. Calls that wait for a
+// replica are scored together, as TF Serving's and Triton's dynamic
+// batching do: a replica that comes free takes the waiting calls' texts,
+// up to Coalesce of them, in one run, where sorting by length leaves
+// less padding and the matrix products are larger. A call that finds a
+// replica free waits for nothing, so a lone caller sees no change.
 type Predictor struct {
 	// Checkpoint is what was loaded; its Model is the first replica.
 	Checkpoint *Checkpoint
+	// Coalesce is the most texts of waiting calls one replica scores in
+	// one run (DefaultCoalesce; 0 scores each call alone). A call with
+	// more texts is scored alone. Set it before the predictor serves.
+	Coalesce int
 
 	mu       sync.Mutex
 	free     chan Model
 	made     int
 	replicas int
+
+	qmu   sync.Mutex
+	queue []*predictCall // calls waiting to be scored, oldest first
+}
+
+// DefaultCoalesce is a Predictor's Coalesce: four batches of the
+// 64 sequences a Sequential scores together.
+const DefaultCoalesce = 4 * predictBatchSize
+
+// predictCall is one Predict call's texts and, once done is closed, its
+// answer.
+type predictCall struct {
+	texts []string
+	out   []Prediction
+	err   error
+	taken bool // a replica has taken it from the queue; guarded by qmu
+	done  chan struct{}
 }
 
 // LoadPredictor loads the checkpoint folder dir for prediction, with
@@ -130,7 +157,7 @@ func NewPredictor(ck *Checkpoint) *Predictor { return NewPredictorN(ck, runtime.
 // itself where scoring only reads it (Model.Replica).
 func NewPredictorN(ck *Checkpoint, replicas int) *Predictor {
 	replicas = max(replicas, 1)
-	p := &Predictor{Checkpoint: ck, free: make(chan Model, replicas), made: 1, replicas: replicas}
+	p := &Predictor{Checkpoint: ck, Coalesce: DefaultCoalesce, free: make(chan Model, replicas), made: 1, replicas: replicas}
 	p.free <- ck.Model
 	return p
 }
@@ -163,28 +190,48 @@ func (p *Predictor) SetThreshold(t float64) error {
 }
 
 // Predict scores texts and returns one prediction per text, in order.
+// The call waits in a queue until a replica comes free; whichever call
+// gets the replica scores the queue's oldest calls, its own or others',
+// and hands each its answer.
 func (p *Predictor) Predict(texts []string) ([]Prediction, error) {
-	m, err := p.take()
-	if err != nil {
-		return nil, err
+	if len(texts) == 0 {
+		return []Prediction{}, nil
 	}
-	defer func() { p.free <- m }()
-	logits, err := m.TextLogits(p.Checkpoint.Tokenizer, texts)
-	if err != nil {
-		return nil, err
+	c := &predictCall{texts: texts, done: make(chan struct{})}
+	p.qmu.Lock()
+	p.queue = append(p.queue, c)
+	p.qmu.Unlock()
+	for {
+		p.qmu.Lock()
+		taken := c.taken
+		p.qmu.Unlock()
+		if taken {
+			<-c.done
+			return c.out, c.err
+		}
+		m, err := p.take(c.done)
+		if err != nil {
+			p.qmu.Lock()
+			if !c.taken {
+				c.taken = true
+				p.queue = slices.DeleteFunc(p.queue, func(q *predictCall) bool { return q == c })
+				p.qmu.Unlock()
+				return nil, err
+			}
+			p.qmu.Unlock()
+			continue
+		}
+		if m == nil { // another replica scored c
+			return c.out, c.err
+		}
+		p.scoreQueued(m)
 	}
-	h := m.Head()
-	u := h.Units()
-	out := make([]Prediction, len(texts))
-	for i := range out {
-		out[i] = NewPrediction(h, logits[i*u:(i+1)*u])
-	}
-	return out, nil
 }
 
 // take returns a free replica, making one when none is free and fewer
-// than Replicas exist, else waiting for one.
-func (p *Predictor) take() (Model, error) {
+// than Replicas exist, else waiting for one; it returns nil if done is
+// closed first.
+func (p *Predictor) take(done <-chan struct{}) (Model, error) {
 	select {
 	case m := <-p.free:
 		return m, nil
@@ -204,7 +251,84 @@ func (p *Predictor) take() (Model, error) {
 		return m, nil
 	}
 	p.mu.Unlock()
-	return <-p.free, nil
+	select {
+	case m := <-p.free:
+		return m, nil
+	case <-done:
+		return nil, nil
+	}
+}
+
+// scoreQueued takes the oldest waiting calls, up to Coalesce texts (at
+// least one call), scores them with the replica m in one run, answers
+// each and gives m back. If the run fails, each call is scored alone, so
+// that an error is only its own call's.
+func (p *Predictor) scoreQueued(m Model) {
+	defer func() { p.free <- m }()
+	p.qmu.Lock()
+	n, texts := 0, 0
+	for n < len(p.queue) && (n == 0 || texts+len(p.queue[n].texts) <= p.Coalesce) {
+		texts += len(p.queue[n].texts)
+		n++
+	}
+	calls := slices.Clone(p.queue[:n])
+	p.queue = slices.Delete(p.queue, 0, n)
+	for _, c := range calls {
+		c.taken = true
+	}
+	p.qmu.Unlock()
+	if len(calls) == 0 {
+		return
+	}
+	answered := 0
+	defer func() {
+		// A panic in the model answers the calls not yet answered with
+		// an error, and goes on up this call's stack.
+		if r := recover(); r != nil {
+			for _, c := range calls[answered:] {
+				c.err = fmt.Errorf("scoring panicked: %v", r)
+				close(c.done)
+			}
+			panic(r)
+		}
+	}()
+	if len(calls) > 1 {
+		all := make([]string, 0, texts)
+		for _, c := range calls {
+			all = append(all, c.texts...)
+		}
+		if preds, err := p.score(m, all); err == nil {
+			for _, c := range calls {
+				c.out, preds = preds[:len(c.texts):len(c.texts)], preds[len(c.texts):]
+				close(c.done)
+				answered++
+			}
+			return
+		}
+	}
+	for _, c := range calls {
+		c.out, c.err = p.score(m, c.texts)
+		close(c.done)
+		answered++
+	}
+}
+
+// score runs the replica m on texts.
+func (p *Predictor) score(m Model, texts []string) ([]Prediction, error) {
+	logits, err := m.TextLogits(p.Checkpoint.Tokenizer, texts)
+	if err != nil {
+		return nil, err
+	}
+	h := m.Head()
+	u := h.Units()
+	if len(logits) != len(texts)*u {
+		return nil, fmt.Errorf("the model gave %d logits for %d texts of %d units", len(logits), len(texts), u)
+	}
+	out := make([]Prediction, len(texts))
+	for i := range out {
+		out[i] = NewPrediction(h, logits[i*u:(i+1)*u])
+	}
+	return out, nil
 }
 
 // replicate makes another replica of the model, with the same weights

@@ -36,7 +36,8 @@ var serveCommand = command{
 		maxBody := byteSize(o.maxBodyBytes)
 		fs.Var(&maxBody, "max-body-bytes", "largest request body, in bytes or with a unit (`SIZE`: 512KiB, 1MiB); larger gets 413")
 		fs.IntVar(&o.maxTexts, "max-texts", o.maxTexts, "most texts in one request; more gets 400")
-		fs.IntVar(&o.maxConcurrent, "max-concurrent", o.maxConcurrent, "most requests scored at once; others wait their turn")
+		fs.IntVar(&o.maxConcurrent, "max-concurrent", o.maxConcurrent, "most requests scored at once (waiting ones are scored together on one replica per core, see --coalesce); others wait their turn")
+		fs.IntVar(&o.coalesce, "coalesce", o.coalesce, "most texts of waiting requests one replica scores in one run (dynamic batching, as TF Serving's max_batch_size); 0 scores each request alone")
 		fs.IntVar(&o.maxConnections, "max-connections", o.maxConnections, "most open connections; more wait to be accepted")
 		fs.DurationVar(&o.readTimeout, "read-timeout", o.readTimeout, "time to read a request, headers and body")
 		fs.DurationVar(&o.writeTimeout, "write-timeout", o.writeTimeout, "time from the end of the request to the end of the answer")
@@ -64,13 +65,23 @@ var serveCommand = command{
 					return fmt.Errorf("%s: not a checkpoint folder", s.dir)
 				}
 			}
-			return runServer(e, log, specs, *addr, o, loadCheckpoint)
+			return runServer(e, log, specs, *addr, o, checkpointLoader(o.coalesce))
 		}
 	},
 }
 
-// loadCheckpoint is how serve loads a model.
-func loadCheckpoint(dir string) (predictor, error) { return models.LoadPredictor(dir) }
+// checkpointLoader is how serve loads a model: a Predictor whose waiting
+// calls are scored coalesce texts at a time at most.
+func checkpointLoader(coalesce int) loadFunc {
+	return func(dir string) (predictor, error) {
+		p, err := models.LoadPredictor(dir)
+		if err != nil {
+			return nil, err
+		}
+		p.Coalesce = coalesce
+		return p, nil
+	}
+}
 
 // runServer listens on addr, loads the models in the background (GET
 // /readyz answers 503 until they are loaded and warmed), reloads changed
@@ -134,6 +145,7 @@ type serveOptions struct {
 	maxBodyBytes   int64
 	maxTexts       int
 	maxConcurrent  int
+	coalesce       int
 	maxConnections int
 	readTimeout, writeTimeout, idleTimeout,
 	shutdownTimeout time.Duration
@@ -144,7 +156,8 @@ func defaultServeOptions() serveOptions {
 	return serveOptions{
 		maxBodyBytes:    1 << 20,
 		maxTexts:        256,
-		maxConcurrent:   runtime.GOMAXPROCS(0),
+		maxConcurrent:   8 * runtime.GOMAXPROCS(0),
+		coalesce:        models.DefaultCoalesce,
 		maxConnections:  1024,
 		readTimeout:     10 * time.Second,
 		writeTimeout:    30 * time.Second,
@@ -162,6 +175,8 @@ func (o serveOptions) check() error {
 		return fmt.Errorf("--max-texts %d must be positive", o.maxTexts)
 	case o.maxConcurrent < 1:
 		return fmt.Errorf("--max-concurrent %d must be positive", o.maxConcurrent)
+	case o.coalesce < 0:
+		return fmt.Errorf("--coalesce %d must be 0 or more", o.coalesce)
 	case o.maxConnections < 1:
 		return fmt.Errorf("--max-connections %d must be positive", o.maxConnections)
 	}
