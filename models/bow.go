@@ -169,10 +169,9 @@ func newBow(cfg BowConfig, head train.Head) (*Bow, error) {
 	if head == nil {
 		head, _ = train.NewBinaryHead([]string{"0", "1"})
 	}
-	rows := cfg.VocabSize + cfg.Buckets
-	// Zero memory from the runtime is only touched where rows are
-	// written: a table about to be loaded costs no drawing.
-	table := tensor.New(tensor.WithShape(rows, cfg.Dim), tensor.WithBacking(make([]float32, rows*cfg.Dim)))
+	// Zero memory, fresh from the system, is only touched where rows
+	// are written: a table about to be loaded costs no drawing.
+	table := newTable(cfg.VocabSize+cfg.Buckets, cfg.Dim)
 	bag, err := layers.NewEmbeddingBag(1, cfg.Dim, tensor.Float32, rand.New(rand.NewSource(0)), true)
 	if err != nil {
 		return nil, err
@@ -217,6 +216,9 @@ func buildBow(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*B
 	return m, nil
 }
 
+// table is the table's values. They may lie in a mapping that lives as
+// long as the table's tensor (see region): a method that holds them keeps
+// m alive until it is done with them (runtime.KeepAlive).
 func (m *Bow) table() []float32 { return m.Bag.Table.Value.Data().([]float32) }
 
 // adopt makes v the table's values when p is the table: loading then
@@ -385,6 +387,7 @@ func (m *Bow) logits(bag []int, h, z []float32) {
 	if len(bag) > 0 {
 		scale(h, 1/float32(len(bag)))
 	}
+	runtime.KeepAlive(m)
 	w, b := m.Output.Weight.Value.Data().([]float32), m.Output.Bias.Value.Data().([]float32)
 	for k := range z {
 		z[k] = b[k] + dot(w[k*D:(k+1)*D], h)
@@ -588,4 +591,5 @@ func (m *Bow) sgd(order []int, bags [][]int, y []float32, LR, total float64, don
 			axpy(a, dh, table[r*D:(r+1)*D])
 		}
 	}
+	runtime.KeepAlive(m)
 }

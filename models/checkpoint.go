@@ -323,15 +323,17 @@ func LoadFS(fsys fs.FS, name string) (*Checkpoint, error) {
 		return nil, err
 	}
 	defer r.Close()
-	f, verify, err := readWeightsFile(r, path)
+	f, mem, verify, err := readWeightsFile(r, path)
 	if err != nil {
 		return nil, err
 	}
 	// The digest is checked on another core while the weights are
 	// copied; a file that fails it is refused first, whatever else is
 	// wrong with it.
-	model, err := modelOfFile(cfg, head, tok, f, name, path)
-	if derr := verify(); derr != nil {
+	model, err := modelOfFile(cfg, head, tok, f, mem, name, path)
+	derr := verify()
+	mem.done() // read no more: unmapped unless a tensor adopted it
+	if derr != nil {
 		return nil, derr
 	}
 	if err != nil {
@@ -341,8 +343,9 @@ func LoadFS(fsys fs.FS, name string) (*Checkpoint, error) {
 }
 
 // modelOfFile builds the model of cfg and fills it with the weights of f,
-// the model.safetensors at path of the checkpoint folder name.
-func modelOfFile(cfg FileConfig, head train.Head, tok *data.Tokenizer, f *safetensors.File, name, path string) (Model, error) {
+// the model.safetensors at path of the checkpoint folder name, mapped in
+// mem (nil when read).
+func modelOfFile(cfg FileConfig, head train.Head, tok *data.Tokenizer, f *safetensors.File, mem *region, name, path string) (Model, error) {
 	// The file's layout is checked against the configuration before the
 	// model is built, where the architecture can say it without building.
 	want, known, err := expectedShapes(cfg.Spec(), head.Units())
@@ -363,7 +366,7 @@ func modelOfFile(cfg FileConfig, head train.Head, tok *data.Tokenizer, f *safete
 			return nil, fmt.Errorf("%s: %d words, but the model's embedding has %d rows", filepath.Join(name, TokenizerFile), tok.Vocabulary().Len(), e.Vocab())
 		}
 	}
-	if err := fillWeights(f, path, model); err != nil {
+	if err := fillWeights(f, mem, path, model); err != nil {
 		return nil, err
 	}
 	return model, nil

@@ -8,6 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -63,8 +65,12 @@ func writeWeights(path string, m Model) error {
 	if err != nil {
 		return err
 	}
-	return safetensors.WriteFile(path, ts, map[string]string{"format": "pt",
+	err = safetensors.WriteFile(path, ts, map[string]string{"format": "pt",
 		"classify_format_version": fmt.Sprint(FormatVersion), digestKey: digest(ts)})
+	// ts holds the parameters' own bytes, which may lie in a mapping that
+	// lives as long as m's tensors (see region).
+	runtime.KeepAlive(m)
+	return err
 }
 
 // digestKey names the metadata entry that holds the SHA-256 of the
@@ -95,22 +101,35 @@ func digest(ts []safetensors.Tensor) string {
 
 // readWeightsFile reads the model.safetensors in r, which path names in
 // errors, and checks its layout; verify checks the digest it records,
-// which runs meanwhile on another goroutine, and waits for it.
-func readWeightsFile(r io.Reader, path string) (f *safetensors.File, verify func() error, err error) {
+// which runs meanwhile on another goroutine, and waits for it. A regular
+// file is mapped rather than read where the system can (see
+// mapWeightsFile): mem is then the mapping, which the caller passes to
+// fillWeights and then lets go of (region.done) once verify has returned.
+// mem is nil for a file read.
+func readWeightsFile(r io.Reader, path string) (f *safetensors.File, mem *region, verify func() error, err error) {
 	read := safetensors.Read
 	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
 		if info, err := st.Stat(); err == nil && info.Mode().IsRegular() {
+			if file, ok := r.(*os.File); ok {
+				mem = mapWeightsFile(file, info.Size())
+			}
 			// One buffer of the file's size, not one grown by doubling:
 			// a bow table of 800 MB was read in seconds, not a fraction.
 			read = func(r io.Reader) (*safetensors.File, error) { return safetensors.ReadSized(r, info.Size()) }
 		}
 	}
-	if f, err = read(r); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	if mem != nil {
+		f, err = safetensors.Parse(mem.mem)
+	} else {
+		f, err = read(r)
+	}
+	if err != nil {
+		mem.done()
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- checkDigest(path, f) }()
-	return f, sync.OnceValue(func() error { return <-done }), nil
+	return f, mem, sync.OnceValue(func() error { return <-done }), nil
 }
 
 // checkShapes refuses a file whose tensors are not exactly want, by name
@@ -138,8 +157,10 @@ func checkShapes(f *safetensors.File, path string, want []weightShape) error {
 
 // fillWeights copies the file's tensors into the model's parameters,
 // refusing a missing, unexpected, misshapen, non-float32 or non-finite
-// tensor. PyTorch's second LSTM bias is added to the first.
-func fillWeights(f *safetensors.File, path string, m Model) error {
+// tensor. PyTorch's second LSTM bias is added to the first. mem is the
+// mapping f lies in, nil for a file read: a tensor that a model adopts
+// then keeps the mapping (region.view).
+func fillWeights(f *safetensors.File, mem *region, path string, m Model) error {
 	seen := map[string]bool{}
 	read := func(name string, shape []int) ([]float32, error) {
 		v, err := f.Float32s(name, shape)
@@ -164,6 +185,9 @@ func fillWeights(f *safetensors.File, path string, m Model) error {
 					return err
 				}
 				if a.adopt(p, view) {
+					if mem != nil {
+						mem.view(p.Value)
+					}
 					seen[p.Name] = true
 					continue
 				}
