@@ -45,6 +45,31 @@ func TestWriteMatchesGolden(t *testing.T) {
 	}
 }
 
+// Layout's prefix, then its tensors' data in its order, are what Write
+// writes.
+func TestLayoutIsWrite(t *testing.T) {
+	ts := goldenTensors(t)
+	meta := map[string]string{"format": "pt", "sha256": "0123"}
+	var want bytes.Buffer
+	if err := Write(&want, ts, meta); err != nil {
+		t.Fatal(err)
+	}
+	prefix, order, err := Layout(ts, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append([]byte(nil), prefix...)
+	for _, tt := range order {
+		got = append(got, tt.Data...)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("Layout's prefix and data =\n%q\nWrite =\n%q", got, want.Bytes())
+	}
+	if _, _, err := Layout([]Tensor{{Name: "w", DType: F32, Shape: []int{2}, Data: make([]byte, 4)}}, nil); err == nil {
+		t.Error("Layout of a tensor of the wrong size succeeded, want Write's error")
+	}
+}
+
 func TestReadGolden(t *testing.T) {
 	f, err := ReadFile("testdata/golden.safetensors")
 	if err != nil {
