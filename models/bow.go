@@ -284,16 +284,22 @@ func (m *Bow) Rows(ids []int, words []string) []int {
 // TextRows is the bag of text, its words split by data.Words and looked
 // up in tok's vocabulary.
 func (m *Bow) TextRows(tok *data.Tokenizer, text string) []int {
+	// Rows, without its slice of ids and its copy of the words: one
+	// allocation a text besides the words.
 	words := data.Words(text)
-	if len(words) > m.Config.MaxLen {
-		words = words[:m.Config.MaxLen]
-	}
+	n := min(len(words), m.Config.MaxLen)
+	words = words[:n]
 	v := tok.Vocabulary()
-	ids := make([]int, len(words))
-	for i, w := range words {
-		ids[i] = v.ID(w)
+	rows := make([]int, 0, n+m.hasher.Count(n+1))
+	for _, w := range words {
+		if id := v.ID(w); id > data.UnkID && id < m.Config.VocabSize {
+			rows = append(rows, id)
+		}
 	}
-	return m.Rows(ids, words)
+	if m.hasher.N < 2 {
+		return rows
+	}
+	return m.hasher.Append(rows, append(words, data.FastTextEOS))
 }
 
 // Bags is the bag of each text, as TextRows gives it.

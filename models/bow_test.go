@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,6 +103,38 @@ func TestBowRows(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("Rows = %v, want %v", got, want)
+		}
+	}
+}
+
+// TextRows is Rows of the text's words and their ids, words cut at
+// MaxLen, with n-grams and without.
+func TestBowTextRows(t *testing.T) {
+	texts := []string{"", "good", "Good fun, FILM!", "a zzz war story of good dull plot", "bad bad bad bad bad bad bad bad bad bad bad bad"}
+	vocab := data.BuildVocabulary([]string{"good fun film", "bad dull plot", "a long war story"}, 0)
+	tok, err := data.NewTokenizer(vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []BowConfig{
+		{VocabSize: vocab.Len(), Dim: 3, MaxLen: 5, Ngrams: 2, Buckets: 7},
+		{VocabSize: vocab.Len(), Dim: 3, MaxLen: 50, Ngrams: 3, Buckets: 7},
+		{VocabSize: vocab.Len() - 2, Dim: 3, MaxLen: 50, Ngrams: 1},
+	} {
+		m, err := NewBow(cfg, nil, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range texts {
+			words := data.Words(text)
+			ids := make([]int, len(words))
+			for i, w := range words {
+				ids[i] = vocab.ID(w)
+			}
+			want := m.Rows(ids, words)
+			if got := m.TextRows(tok, text); !slices.Equal(got, want) {
+				t.Errorf("%+v: TextRows(%q) = %v, want %v", cfg, text, got, want)
+			}
 		}
 	}
 }

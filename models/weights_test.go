@@ -1,9 +1,15 @@
 package models
 
 import (
+	"bytes"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/classify/classify/safetensors"
 )
 
 // allFinite answers as the test of one value at a time, whatever the
@@ -37,5 +43,40 @@ func TestAllFinite(t *testing.T) {
 	}
 	if err := checkFinite("m", "w", v[:2*finiteBlock]); err != nil {
 		t.Errorf("checkFinite of finite values = %v", err)
+	}
+}
+
+// Save writes model.safetensors as safetensors.Write writes the
+// parameters with their digest, byte for byte, and Load reads it back.
+func TestSaveWritesSafetensors(t *testing.T) {
+	bow, _ := tinyBowCheckpoint(t)
+	seq := tinyClassifier(t, tinyConfig("learned", "mean"), 5)
+	for _, ck := range []*Checkpoint{bow, {Tokenizer: tinyTokenizer(t), Model: seq.Sequential}} {
+		dir := filepath.Join(t.TempDir(), "ck")
+		if err := Save(dir, ck, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, ModelFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := weightTensors(ck.Model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		if err := safetensors.Write(&want, ts, map[string]string{"format": "pt",
+			"classify_format_version": fmt.Sprint(FormatVersion), digestKey: digest(ts)}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%T: model.safetensors differs from safetensors.Write's (%d bytes, want %d)", ck.Model, len(got), want.Len())
+		}
+		if st, err := os.Stat(filepath.Join(dir, ModelFile)); err != nil || st.Mode().Perm() != 0o644 {
+			t.Errorf("model.safetensors mode %v, %v; want 0644", st.Mode(), err)
+		}
+		if _, err := Load(dir); err != nil {
+			t.Errorf("%T: Load = %v", ck.Model, err)
+		}
 	}
 }
