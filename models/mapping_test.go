@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -159,7 +160,7 @@ func TestMappingLifetime(t *testing.T) {
 		if mem == nil {
 			t.Skip("this system maps no files")
 		}
-		model, err := modelOfFile(cfg, head, ck.Tokenizer, file, mem, dir, f.Name())
+		model, err := modelOfFile(cfg, head, ck.Tokenizer, file, mem, nil, dir, f.Name())
 		if err := verify(); err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +210,7 @@ func TestMappingLifetime(t *testing.T) {
 	if err != nil || mem == nil {
 		t.Fatal(err)
 	}
-	if err := fillWeights(file, mem, f.Name(), seq.Sequential); err != nil {
+	if err := fillWeights(file, mem, f.Name(), seq.Sequential, nil); err != nil {
 		t.Fatal(err)
 	}
 	verify()
@@ -234,4 +235,71 @@ func TestNewTableMapped(t *testing.T) {
 		t.Errorf("newTable(3, 4) = %d values, want 12", len(small))
 	}
 	runtime.KeepAlive(d)
+}
+
+// LoadUnverified gives the checkpoint Load gives, and the error Load
+// gives for a file altered, truncated or holding a NaN: at once, or from
+// verify.
+func TestLoadUnverified(t *testing.T) {
+	ck, texts := tinyBowCheckpoint(t)
+	good := filepath.Join(t.TempDir(), "good")
+	if err := Save(good, ck, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, verify, err := LoadUnverified(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ck.Logits(texts)
+	if logits, err := got.Logits(texts); err != nil || !sameBits(logits, want) {
+		t.Errorf("logits %v, %v; want %v", logits, err, want)
+	}
+	if err := verify(); err != nil {
+		t.Errorf("verify = %v, want nil", err)
+	}
+	if err := verify(); err != nil {
+		t.Errorf("verify again = %v, want nil", err)
+	}
+
+	nan := filepath.Join(t.TempDir(), "nan")
+	ck.Model.(*Bow).table()[40] = float32(math.NaN())
+	if err := Save(nan, ck, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(good, ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, dir string
+		model     []byte
+		want      string
+	}{
+		{"altered", "", append(bytes.Clone(raw[:len(raw)-1]), raw[len(raw)-1]^1), "altered"},
+		{"truncated", "", raw[:len(raw)-3], ModelFile},
+		{"nan", nan, nil, "finite"},
+	} {
+		for _, mapped := range []bool{true, false} {
+			dir := c.dir
+			if dir == "" {
+				dir = filepath.Join(t.TempDir(), c.name)
+				if err := os.CopyFS(dir, os.DirFS(good)); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, ModelFile), c.model, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mapFiles = mapped
+			_, loadErr := Load(dir)
+			_, verify, err := LoadUnverified(dir)
+			mapFiles = true
+			if err == nil {
+				err = verify()
+			}
+			if loadErr == nil || err == nil || err.Error() != loadErr.Error() || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s (mapped %v): LoadUnverified and verify = %v, Load = %v; want Load's error, naming %q", c.name, mapped, err, loadErr, c.want)
+			}
+		}
+	}
 }

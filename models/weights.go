@@ -236,8 +236,10 @@ func checkShapes(f *safetensors.File, path string, want []weightShape) error {
 // refusing a missing, unexpected, misshapen, non-float32 or non-finite
 // tensor. PyTorch's second LSTM bias is added to the first. mem is the
 // mapping f lies in, nil for a file read: a tensor that a model adopts
-// then keeps the mapping (region.view).
-func fillWeights(f *safetensors.File, mem *region, path string, m Model) error {
+// then keeps the mapping (region.view). When later is not nil, the finite
+// check of a tensor adopted from a mapping, which would read every page of
+// it (800 MB for a bow table), is appended to later rather than run.
+func fillWeights(f *safetensors.File, mem *region, path string, m Model, later *[]func() error) error {
 	seen := map[string]bool{}
 	read := func(name string, shape []int) ([]float32, error) {
 		v, err := f.Float32s(name, shape)
@@ -258,12 +260,15 @@ func fillWeights(f *safetensors.File, mem *region, path string, m Model) error {
 				// The file's bytes become the weights: no copy, and no
 				// second 800 MB for a bow table.
 				view := unsafe.Slice((*float32)(unsafe.Pointer(&t.Data[0])), len(t.Data)/4)
-				if err := checkFinite(path, p.Name, view); err != nil {
-					return err
-				}
 				if a.adopt(p, view) {
+					finite := func() error { return checkFinite(path, p.Name, view) }
 					if mem != nil {
 						mem.view(p.Value)
+					}
+					if mem != nil && later != nil {
+						*later = append(*later, finite)
+					} else if err := finite(); err != nil {
+						return err // the model, which holds the view, is dropped
 					}
 					seen[p.Name] = true
 					continue
