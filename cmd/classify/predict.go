@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -50,10 +51,15 @@ var predictCommand = command{
 			if *input != "" && len(args) > 0 {
 				return usagef("texts as arguments and --input: give one or the other")
 			}
-			p, err := models.LoadPredictor(*ckpt)
+			// The checks that read every weight (the digest of
+			// model.safetensors, 800 MB for a bow table) run while the
+			// first texts are scored; no prediction is shown before
+			// they pass.
+			ck, verify, err := models.LoadUnverified(*ckpt)
 			if err != nil {
 				return err
 			}
+			p := models.NewPredictor(ck)
 			if *threshold != 0 {
 				if err := p.SetThreshold(*threshold); err != nil {
 					return usageError{err}
@@ -66,21 +72,21 @@ var predictCommand = command{
 				return writePrediction(w, text, pr, *asJSON)
 			}
 			if *input != "" {
-				return predictFile(e, p, *input, *output, *batch, *maxLine, write)
+				return predictFile(e, p, verify, *input, *output, *batch, *maxLine, write)
 			}
 			out := bufio.NewWriter(e.stdout)
 			defer out.Flush()
-			score := func(texts []string) error {
+			score := func(w io.Writer, texts []string) error {
 				preds, err := p.Predict(texts)
 				if err != nil {
 					return err
 				}
 				for i, pr := range preds {
-					if err := write(out, texts[i], pr); err != nil {
+					if err := write(w, texts[i], pr); err != nil {
 						return err
 					}
 				}
-				return out.Flush()
+				return nil
 			}
 			if len(args) > 0 {
 				for i, a := range args {
@@ -88,12 +94,95 @@ var predictCommand = command{
 						return fmt.Errorf("argument %d: text is not valid UTF-8", i+1)
 					}
 				}
-				return score(args)
+				if err := verify(); err != nil {
+					return err
+				}
+				return score(out, args)
 			}
-			return forEachLineBatch(e.stdin, *batch, *maxLine, score)
+			return predictStream(e.stdin, out, *batch, *maxLine, verify, score)
 		}
 	},
 }
+
+// maxHeldBytes bounds the predictions predictStream holds while the
+// checkpoint's checks run: past it, it waits for them.
+const maxHeldBytes = 64 << 20
+
+// predictStream scores the lines of r in batches, as forEachLineBatch
+// gives them, and writes the predictions to w, flushed after each batch,
+// so that they stream as the lines arrive; meanwhile verify, the
+// checkpoint's checks, runs. The predictions of the batches scored before
+// it passes are held, then written at once when it does; if it fails,
+// predict stops with its error, at once, having written nothing. Its
+// error also comes before any other (a bad line, say).
+func predictStream(r io.Reader, w *bufio.Writer, batch, maxLine int, verify func() error, score func(io.Writer, []string) error) error {
+	verified := make(chan error, 1)
+	go func() { verified <- verify() }()
+	type lines struct {
+		texts []string
+		err   error
+		end   bool
+	}
+	reads := make(chan lines)
+	stop := make(chan struct{})
+	defer close(stop)
+	// The reader: batches of lines, then the end with its error.
+	go func() {
+		err := forEachLineBatch(r, batch, maxLine, func(texts []string) error {
+			select {
+			case reads <- lines{texts: slices.Clone(texts)}: // forEachLineBatch reuses texts
+				return nil
+			case <-stop:
+				return errStopped
+			}
+		})
+		select {
+		case reads <- lines{err: err, end: true}:
+		case <-stop:
+		}
+	}()
+	held := new(bytes.Buffer) // nil once verify has passed
+	pass := func(err error) error {
+		if err != nil {
+			return err
+		}
+		verified = nil
+		_, err = w.Write(held.Bytes())
+		held = nil
+		if err == nil {
+			err = w.Flush()
+		}
+		return err
+	}
+	for {
+		select {
+		case err := <-verified:
+			if err := pass(err); err != nil {
+				return err
+			}
+		case in := <-reads:
+			var err error
+			if in.end {
+				err = in.err
+			} else if held != nil {
+				err = score(held, in.texts)
+			} else if err = score(w, in.texts); err == nil {
+				err = w.Flush()
+			}
+			if held != nil && (err != nil || in.end || held.Len() > maxHeldBytes) {
+				if verr := pass(<-verified); verr != nil {
+					return verr
+				}
+			}
+			if err != nil || in.end {
+				return err
+			}
+		}
+	}
+}
+
+// errStopped tells forEachLineBatch's reader that predictStream stopped.
+var errStopped = errors.New("stopped")
 
 // writePrediction prints one prediction, plain or as a JSON line.
 func writePrediction(w io.Writer, text string, p models.Prediction, asJSON bool) error {
