@@ -8,7 +8,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -199,7 +201,17 @@ func writePrediction(w io.Writer, text string, p models.Prediction, asJSON bool)
 		_, err = fmt.Fprintf(w, "{\"text\":%s,%s\n", tj, pj[1:])
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%s\t%.6f\t%s\n", p.Label, p.Score, text)
+	score := float64(p.Score)
+	if math.IsInf(score, 0) || math.IsNaN(score) {
+		_, err := fmt.Fprintf(w, "%s\t%.6f\t%s\n", p.Label, p.Score, text)
+		return err
+	}
+	// fmt's "%s\t%.6f\t%s\n" for a finite score, without its interfaces
+	// and allocations: a bow model scores 30,000 lines a second.
+	b := make([]byte, 0, len(p.Label)+len(text)+16)
+	b = append(append(b, p.Label...), '\t')
+	b = append(append(strconv.AppendFloat(b, score, 'f', 6, 32), '\t'), text...)
+	_, err := w.Write(append(b, '\n'))
 	return err
 }
 
@@ -262,6 +274,13 @@ func readLine(br *bufio.Reader, max int) (string, error) {
 	var buf []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
+		if buf == nil && !errors.Is(err, bufio.ErrBufferFull) {
+			// The whole line in the buffer: one copy, not two.
+			if len(bytes.TrimRight(chunk, "\r\n")) > max {
+				return "", errLineTooLong
+			}
+			return string(chunk), err
+		}
 		buf = append(buf, chunk...)
 		if len(bytes.TrimRight(buf, "\r\n")) > max {
 			return "", errLineTooLong

@@ -2,12 +2,17 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
+	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/classify/classify/models"
 )
 
 // TestPredictStreams checks that predict answers each stdin line as it
@@ -133,5 +138,26 @@ func TestPredictStreamHolds(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("predictStream waits for input after verify failed")
+	}
+}
+
+// TestWritePrediction: the plain line is fmt's "%s\t%.6f\t%s\n", whatever
+// the score.
+func TestWritePrediction(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	scores := []float32{0, 1, 0.5, 0.0000005, 0.0000015, 0.9999995, 1e-30, 0.1234565, float32(math.Copysign(0, -1)),
+		float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), math.MaxFloat32, -0.25}
+	for i := 0; i < 10000; i++ {
+		scores = append(scores, rng.Float32(), math.Float32frombits(rng.Uint32()))
+	}
+	for _, s := range scores {
+		var got strings.Builder
+		p := models.Prediction{Label: "pos,neg", Score: s}
+		if err := writePrediction(&got, "a\tgrand fïlm", p, false); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("%s\t%.6f\t%s\n", p.Label, p.Score, "a\tgrand fïlm"); got.String() != want {
+			t.Fatalf("writePrediction(score %v) = %q, want %q", s, got.String(), want)
+		}
 	}
 }
