@@ -359,14 +359,18 @@ func loadFS(fsys fs.FS, name string, later bool) (*Checkpoint, func() error, err
 	// wrong with it.
 	model, err := modelOfFile(cfg, head, tok, f, mem, deferred, name, path)
 	verify := func() error {
-		derr := digestOK()
+		var cerr error // the deferred checks, while the digest goes on
 		for _, check := range checks {
-			if cerr := check(); derr == nil {
-				derr = cerr
+			if cerr == nil {
+				cerr = check()
 			}
 		}
+		derr := digestOK()
 		mem.done() // read no more: unmapped unless a tensor adopted it
-		return derr
+		if derr != nil {
+			return derr
+		}
+		return cerr
 	}
 	if err != nil || !later {
 		if derr := verify(); derr != nil {
