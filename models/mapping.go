@@ -24,7 +24,11 @@ const tableMapMinBytes = 64 << 20
 // does a loader while it reads it (see done); when neither is left, it is
 // unmapped. A mapping is never unmapped while a tensor that views it is
 // reachable, so that a model that serves, or is reloaded or unloaded
-// under serve, never reads unmapped memory.
+// under serve, never reads unmapped memory. The collection that finds the
+// tensor unreachable may come late, as the mapping is not Go heap (Go
+// collects at least every two minutes): until then the pages of a model
+// replaced under serve stay mapped, page cache that the system may
+// reclaim, and the replaced file's blocks stay allocated.
 type region struct {
 	mu      sync.Mutex
 	mem     []byte
