@@ -169,10 +169,9 @@ func newBow(cfg BowConfig, head train.Head) (*Bow, error) {
 	if head == nil {
 		head, _ = train.NewBinaryHead([]string{"0", "1"})
 	}
-	rows := cfg.VocabSize + cfg.Buckets
-	// Zero memory from the runtime is only touched where rows are
-	// written: a table about to be loaded costs no drawing.
-	table := tensor.New(tensor.WithShape(rows, cfg.Dim), tensor.WithBacking(make([]float32, rows*cfg.Dim)))
+	// Zero memory, fresh from the system, is only touched where rows
+	// are written: a table about to be loaded costs no drawing.
+	table := newTable(cfg.VocabSize+cfg.Buckets, cfg.Dim)
 	bag, err := layers.NewEmbeddingBag(1, cfg.Dim, tensor.Float32, rand.New(rand.NewSource(0)), true)
 	if err != nil {
 		return nil, err
@@ -217,6 +216,9 @@ func buildBow(sp Spec, head train.Head, embedding *tensor.Dense, seed int64) (*B
 	return m, nil
 }
 
+// table is the table's values. They may lie in a mapping that lives as
+// long as the table's tensor (see region): a method that holds them keeps
+// m alive until it is done with them (runtime.KeepAlive).
 func (m *Bow) table() []float32 { return m.Bag.Table.Value.Data().([]float32) }
 
 // adopt makes v the table's values when p is the table: loading then
@@ -282,16 +284,22 @@ func (m *Bow) Rows(ids []int, words []string) []int {
 // TextRows is the bag of text, its words split by data.Words and looked
 // up in tok's vocabulary.
 func (m *Bow) TextRows(tok *data.Tokenizer, text string) []int {
+	// Rows, without its slice of ids and its copy of the words: one
+	// allocation a text besides the words.
 	words := data.Words(text)
-	if len(words) > m.Config.MaxLen {
-		words = words[:m.Config.MaxLen]
-	}
+	n := min(len(words), m.Config.MaxLen)
+	words = words[:n]
 	v := tok.Vocabulary()
-	ids := make([]int, len(words))
-	for i, w := range words {
-		ids[i] = v.ID(w)
+	rows := make([]int, 0, n+m.hasher.Count(n+1))
+	for _, w := range words {
+		if id := v.ID(w); id > data.UnkID && id < m.Config.VocabSize {
+			rows = append(rows, id)
+		}
 	}
-	return m.Rows(ids, words)
+	if m.hasher.N < 2 {
+		return rows
+	}
+	return m.hasher.Append(rows, append(words, data.FastTextEOS))
 }
 
 // Bags is the bag of each text, as TextRows gives it.
@@ -378,6 +386,7 @@ func (m *Bow) Logits(bags [][]int) ([]float32, error) {
 func (m *Bow) logits(bag []int, h, z []float32) {
 	D := m.Config.Dim
 	table := m.table()
+	touchRows(table, bag, D)
 	clear(h)
 	for _, r := range bag {
 		addTo(h, table[r*D:(r+1)*D])
@@ -385,6 +394,7 @@ func (m *Bow) logits(bag []int, h, z []float32) {
 	if len(bag) > 0 {
 		scale(h, 1/float32(len(bag)))
 	}
+	runtime.KeepAlive(m)
 	w, b := m.Output.Weight.Value.Data().([]float32), m.Output.Bias.Value.Data().([]float32)
 	for k := range z {
 		z[k] = b[k] + dot(w[k*D:(k+1)*D], h)
@@ -400,6 +410,26 @@ func (m *Bow) checkRows(bag []int) error {
 	}
 	return nil
 }
+
+// touchRows reads one value of every cache line of the bag's rows: the
+// reads do not wait for one another, so that the rows' cache and TLB
+// misses, scattered over a table of 800 MB, overlap rather than come one
+// after the other as the sum's loop meets them.
+func touchRows(table []float32, bag []int, D int) {
+	var x uint32
+	for _, r := range bag {
+		row := table[r*D : (r+1)*D]
+		for i := 0; i < len(row); i += 16 { // 64-byte lines
+			x ^= math.Float32bits(row[i])
+		}
+		x ^= math.Float32bits(row[len(row)-1]) // a row need not start a line
+	}
+	if x == 1 { // keeps the reads; says nothing
+		touched.Add(1)
+	}
+}
+
+var touched atomic.Int64
 
 // addTo adds x to y.
 func addTo(y, x []float32) {
@@ -588,4 +618,5 @@ func (m *Bow) sgd(order []int, bags [][]int, y []float32, LR, total float64, don
 			axpy(a, dh, table[r*D:(r+1)*D])
 		}
 	}
+	runtime.KeepAlive(m)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,6 +103,38 @@ func TestBowRows(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("Rows = %v, want %v", got, want)
+		}
+	}
+}
+
+// TextRows is Rows of the text's words and their ids, words cut at
+// MaxLen, with n-grams and without.
+func TestBowTextRows(t *testing.T) {
+	texts := []string{"", "good", "Good fun, FILM!", "a zzz war story of good dull plot", "bad bad bad bad bad bad bad bad bad bad bad bad"}
+	vocab := data.BuildVocabulary([]string{"good fun film", "bad dull plot", "a long war story"}, 0)
+	tok, err := data.NewTokenizer(vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []BowConfig{
+		{VocabSize: vocab.Len(), Dim: 3, MaxLen: 5, Ngrams: 2, Buckets: 7},
+		{VocabSize: vocab.Len(), Dim: 3, MaxLen: 50, Ngrams: 3, Buckets: 7},
+		{VocabSize: vocab.Len() - 2, Dim: 3, MaxLen: 50, Ngrams: 1},
+	} {
+		m, err := NewBow(cfg, nil, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range texts {
+			words := data.Words(text)
+			ids := make([]int, len(words))
+			for i, w := range words {
+				ids[i] = vocab.ID(w)
+			}
+			want := m.Rows(ids, words)
+			if got := m.TextRows(tok, text); !slices.Equal(got, want) {
+				t.Errorf("%+v: TextRows(%q) = %v, want %v", cfg, text, got, want)
+			}
 		}
 	}
 }
@@ -475,5 +508,52 @@ func TestDrawRowsCores(t *testing.T) {
 		if v[i] != w[i] {
 			t.Fatalf("value %d = %v on one core, %v on %d", i, w[i], v[i], old)
 		}
+	}
+}
+
+// A bow of a table large enough to be a mapping of its own (newTable)
+// starts from the values drawn into a Go slice, and two trainings on one
+// goroutine end with the same table and output layer to the bit.
+func TestBowOneThreadDeterministic(t *testing.T) {
+	texts := []string{"good fun film", "bad dull plot", "a long war story", "fun good", "dull bad", "war story long"}
+	labels := []float32{0, 1, 2, 0, 1, 2}
+	vocab := data.BuildVocabulary(texts, 0)
+	tok, err := data.NewTokenizer(vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := train.NewMultiClassHead([]string{"pos", "neg", "war"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dim, buckets = 16, tableMapMinBytes / 4 / 16
+	sp, err := NewSpec(BowArchitecture, BowConfig{VocabSize: vocab.Len(), Dim: dim, MaxLen: 20, Ngrams: 2, Buckets: buckets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() *Bow {
+		m, err := Build(sp, head, BowWordRows(vocab.Len(), dim, 1), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.(*Bow)
+	}
+	a, b := run(), run()
+	want := make([]float32, (vocab.Len()+buckets)*dim)
+	copy(want, BowWordRows(vocab.Len(), dim, 1).Data().([]float32))
+	drawRows(want[vocab.Len()*dim:], dim, rand.New(rand.NewSource(2)))
+	if !sameBits(a.table(), want) {
+		t.Fatal("the mapped table's first values differ from those drawn into a slice")
+	}
+	for _, m := range []*Bow{a, b} {
+		if _, err := m.Fit(m.Bags(tok, texts), labels, BowFitConfig{Epochs: 4, LR: 0.5, Seed: 3, Threads: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !sameBits(a.table(), b.table()) || !sameBits(a.Output.Weight.Value.Data().([]float32), b.Output.Weight.Value.Data().([]float32)) {
+		t.Error("two trainings on one goroutine differ")
+	}
+	if sameBits(a.table(), want) {
+		t.Error("training moved no row")
 	}
 }

@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// FuzzRead feeds Read arbitrary bytes: it must never panic, and a file it
-// accepts must survive Write and Read unchanged. The seed corpus is the
+// FuzzRead feeds Read and Parse arbitrary bytes: they must never panic,
+// accept the same files and agree on them, and a file they accept must
+// survive Write and Read unchanged. The seed corpus is the
 // golden file, the corrupt cases of TestReadRefuses, and
 // testdata/fuzz/FuzzRead.
 func FuzzRead(f *testing.F) {
@@ -22,8 +23,15 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		first, err := Read(bytes.NewReader(data))
+		parsed, perr := Parse(data)
+		if (err == nil) != (perr == nil) {
+			t.Fatalf("Read error %v, Parse error %v: want both or neither", err, perr)
+		}
 		if err != nil {
 			return
+		}
+		if err := sameFile(first, parsed); err != nil {
+			t.Fatalf("Parse differs from Read: %v", err)
 		}
 		var buf bytes.Buffer
 		if err := Write(&buf, first.Tensors, first.Metadata); err != nil {

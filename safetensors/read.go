@@ -130,12 +130,49 @@ func read(r io.Reader, size int64) (*File, error) {
 			return nil, errors.New("trailing bytes after the last tensor's data")
 		}
 	}
+	return newFile(metadata, entries, body), nil
+}
+
+// Parse checks the safetensors file b, held whole in memory (a mapped
+// file, say), as ReadFile checks a file, and returns it without copying:
+// the tensors' Data slices are parts of b, which must not change while
+// they are used.
+func Parse(b []byte) (*File, error) {
+	if len(b) < 8 {
+		return nil, fmt.Errorf("truncated: %d bytes, too short for the 8-byte header length", len(b))
+	}
+	n := binary.LittleEndian.Uint64(b)
+	if n > maxHeaderLen {
+		return nil, fmt.Errorf("header length %d is over the limit of %d bytes", n, maxHeaderLen)
+	}
+	if n > uint64(len(b)-8) {
+		return nil, fmt.Errorf("header length %d runs past the end of the file (%d bytes after the length)", n, len(b)-8)
+	}
+	metadata, entries, err := parseHeader(b[8 : 8+n])
+	if err != nil {
+		return nil, err
+	}
+	bodyLen, err := checkOffsets(entries)
+	if err != nil {
+		return nil, err
+	}
+	body := b[8+n:]
+	if avail := uint64(len(body)); bodyLen > avail {
+		return nil, outOfBuffer(entries, avail)
+	} else if bodyLen < avail {
+		return nil, fmt.Errorf("%d trailing bytes after the last tensor's data", avail-bodyLen)
+	}
+	return newFile(metadata, entries, body), nil
+}
+
+// newFile makes the File of checked entries over their data buffer body.
+func newFile(metadata map[string]string, entries []entry, body []byte) *File {
 	f := &File{Metadata: metadata, Tensors: make([]Tensor, len(entries)), index: make(map[string]int, len(entries))}
 	for i, e := range entries {
 		f.Tensors[i] = Tensor{Name: e.name, DType: e.dtype, Shape: e.shape, Data: body[e.start:e.end:e.end]}
 		f.index[e.name] = i
 	}
-	return f, nil
+	return f
 }
 
 // readN reads up to n bytes of r. When exact, the caller has checked that

@@ -3,6 +3,7 @@ package safetensors
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -41,6 +42,31 @@ func TestWriteMatchesGolden(t *testing.T) {
 	}
 	if !bytes.Equal(got.Bytes(), want) {
 		t.Errorf("Write(golden tensors) =\n%q\nwant (make_golden.py)\n%q", got.Bytes(), want)
+	}
+}
+
+// Layout's prefix, then its tensors' data in its order, are what Write
+// writes.
+func TestLayoutIsWrite(t *testing.T) {
+	ts := goldenTensors(t)
+	meta := map[string]string{"format": "pt", "sha256": "0123"}
+	var want bytes.Buffer
+	if err := Write(&want, ts, meta); err != nil {
+		t.Fatal(err)
+	}
+	prefix, order, err := Layout(ts, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append([]byte(nil), prefix...)
+	for _, tt := range order {
+		got = append(got, tt.Data...)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("Layout's prefix and data =\n%q\nWrite =\n%q", got, want.Bytes())
+	}
+	if _, _, err := Layout([]Tensor{{Name: "w", DType: F32, Shape: []int{2}, Data: make([]byte, 4)}}, nil); err == nil {
+		t.Error("Layout of a tensor of the wrong size succeeded, want Write's error")
 	}
 }
 
@@ -247,6 +273,9 @@ func TestReadRefuses(t *testing.T) {
 		if _, err := Read(bytes.NewReader(c.data)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: Read error = %v, want one containing %q", c.desc, err, c.want)
 		}
+		if _, err := Parse(c.data); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Parse error = %v, want one containing %q", c.desc, err, c.want)
+		}
 		path := filepath.Join(dir, "m.safetensors")
 		if err := os.WriteFile(path, c.data, 0o644); err != nil {
 			t.Fatal(err)
@@ -270,11 +299,64 @@ func TestReadTruncatedGolden(t *testing.T) {
 		if _, err := Read(bytes.NewReader(golden[:n])); err == nil {
 			t.Errorf("Read(golden[:%d]) succeeded, want an error", n)
 		}
+		if _, err := Parse(golden[:n]); err == nil {
+			t.Errorf("Parse(golden[:%d]) succeeded, want an error", n)
+		}
 		os.WriteFile(path, golden[:n], 0o644)
 		if _, err := ReadFile(path); err == nil {
 			t.Errorf("ReadFile(golden[:%d]) succeeded, want an error", n)
 		}
 	}
+}
+
+// Parse gives the file Read gives, its tensors' bytes parts of the
+// buffer parsed rather than copies.
+func TestParseMatchesRead(t *testing.T) {
+	golden, err := os.ReadFile("testdata/golden.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := Read(bytes.NewReader(golden))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := Parse(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameFile(read, parsed); err != nil {
+		t.Error(err)
+	}
+	emb, _ := parsed.Tensor("embedding.weight")
+	if start := len(golden) - len(emb.Data); &emb.Data[0] != &golden[start] {
+		t.Errorf("Parse copied embedding.weight's bytes, want a part of the buffer")
+	}
+}
+
+// sameFile tells how two files differ in names, order, tensors or
+// metadata: nil when they do not.
+func sameFile(a, b *File) error {
+	if len(a.Tensors) != len(b.Tensors) {
+		return fmt.Errorf("%d tensors, then %d", len(a.Tensors), len(b.Tensors))
+	}
+	for i, x := range a.Tensors {
+		y := b.Tensors[i]
+		if x.Name != y.Name || x.DType != y.DType || !slices.Equal(x.Shape, y.Shape) || !bytes.Equal(x.Data, y.Data) {
+			return fmt.Errorf("tensor %d: %s %s %v, then %s %s %v", i, x.Name, x.DType, x.Shape, y.Name, y.DType, y.Shape)
+		}
+		if j, ok := b.index[x.Name]; !ok || j != i {
+			return fmt.Errorf("tensor %q not indexed at %d", x.Name, i)
+		}
+	}
+	if len(a.Metadata) != len(b.Metadata) {
+		return fmt.Errorf("metadata %v, then %v", a.Metadata, b.Metadata)
+	}
+	for k, v := range a.Metadata {
+		if b.Metadata[k] != v {
+			return fmt.Errorf("metadata %q = %q, then %q", k, v, b.Metadata[k])
+		}
+	}
+	return nil
 }
 
 func TestReadAcceptsReferenceLayouts(t *testing.T) {
@@ -295,6 +377,11 @@ func TestReadAcceptsReferenceLayouts(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: Read error %v, want none", c.desc, err)
 			continue
+		}
+		if p, err := Parse(c.data); err != nil {
+			t.Errorf("%s: Parse error %v, want none", c.desc, err)
+		} else if err := sameFile(f, p); err != nil {
+			t.Errorf("%s: Parse differs from Read: %v", c.desc, err)
 		}
 		var got []string
 		for _, tt := range f.Tensors {

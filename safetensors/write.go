@@ -23,16 +23,11 @@ const metadataKey = "__metadata__"
 // (a known dtype, a unique valid UTF-8 name, Data of the size its Shape
 // needs) and writes nothing when one is wrong.
 func Write(w io.Writer, tensors []Tensor, metadata map[string]string) error {
-	header, order, err := header(tensors, metadata)
+	prefix, order, err := Layout(tensors, metadata)
 	if err != nil {
 		return err
 	}
-	var n [8]byte
-	binary.LittleEndian.PutUint64(n[:], uint64(len(header)))
-	if _, err := w.Write(n[:]); err != nil {
-		return err
-	}
-	if _, err := w.Write(header); err != nil {
+	if _, err := w.Write(prefix); err != nil {
 		return err
 	}
 	for _, t := range order {
@@ -41,6 +36,19 @@ func Write(w io.Writer, tensors []Tensor, metadata map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// Layout checks tensors and metadata as Write does and returns what Write
+// writes before the tensors' data, the header's 8-byte length and the
+// header, and the tensors in the order their data follows it. A writer
+// that writes a file itself (the data first, a metadata value computed
+// meanwhile into the header last, say) writes that order after prefix.
+func Layout(tensors []Tensor, metadata map[string]string) (prefix []byte, order []Tensor, err error) {
+	h, order, err := header(tensors, metadata)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(binary.LittleEndian.AppendUint64(make([]byte, 0, 8+len(h)), uint64(len(h))), h...), order, nil
 }
 
 // header checks tensors and returns the padded JSON header and the tensors

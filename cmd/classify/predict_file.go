@@ -27,11 +27,13 @@ type fileJob struct {
 
 // predictFile scores every line of the file in and writes the predictions,
 // in order, to the file out (atomically: on an error nothing is written).
+// verify, the checkpoint's checks, runs meanwhile: the file is written only
+// when it passes, and its error comes before any other.
 // Batches of batch lines go to as many workers as the predictor has
 // replicas, so every core scores; at most two batches per worker are held
 // at once, so memory does not grow with the file. Progress (lines, lines
 // per second, share of the file read, ETA) goes to stderr.
-func predictFile(e *env, p *models.Predictor, in, out string, batch, maxLine int, write func(io.Writer, string, models.Prediction) error) error {
+func predictFile(e *env, p *models.Predictor, verify func() error, in, out string, batch, maxLine int, write func(io.Writer, string, models.Prediction) error) error {
 	f, err := os.Open(in)
 	if err != nil {
 		return err
@@ -120,7 +122,13 @@ func predictFile(e *env, p *models.Predictor, in, out string, batch, maxLine int
 	start := time.Now()
 	lines := 0
 	progress := newLineProgress(e, size)
-	err = atomicfile.Write(out, func(w io.Writer) error {
+	err = atomicfile.Write(out, func(w io.Writer) (err error) {
+		defer func() {
+			if verr := verify(); verr != nil {
+				halt()
+				err = verr
+			}
+		}()
 		pending := map[int]*fileJob{}
 		want := 0
 		for j := range done {
