@@ -550,3 +550,20 @@ func checkNeighbors(t *testing.T, call string, got, want []Neighbor) {
 		}
 	}
 }
+
+// TestNoiseRedrawsTheTarget checks that negative samples never hit the
+// target while another word is in the table, and give up on a table of the
+// target alone.
+func TestNoiseRedrawsTheTarget(t *testing.T) {
+	m := &word2vec{negTable: []int32{0, 0, 0, 0, 0, 0, 0, 1}}
+	s := &w2vState{m: m, r: seedRNG(1, 0)}
+	for range 1000 {
+		if w, ok := s.noise(0); !ok || w != 1 {
+			t.Fatalf("noise(0) = %d, %v; want 1, true", w, ok)
+		}
+	}
+	m.negTable = []int32{0, 0}
+	if w, ok := s.noise(0); ok {
+		t.Errorf("noise(0) on a table of 0s = %d, true; want false", w)
+	}
+}
