@@ -11,10 +11,13 @@
 #            reports it, words per CPU-second (corpus words × epochs / the
 #            user+system time of the whole run), wall time, peak memory
 #            (/usr/bin/time -v) and the load average when the run ended.
-#   near     the first NEAR_WORDS (900000) words of the same texts: skipgram,
-#            cbow and glove, each with its default epochs, dimension
-#            NEAR_DIM (50), min-count 5; their analogy accuracy and the ten
-#            nearest words of monday, sunday, he and two.
+#   near     the first NEAR_WORDS (900000) words of the same texts
+#            (NEAR_SOURCE=imdb) or of reuters/train.tsv (NEAR_SOURCE=reuters:
+#            news, where weekdays are common; the reviews name them rarely):
+#            skipgram, cbow and glove, each with its default epochs,
+#            dimension NEAR_DIM (50), min-count 5; their analogy accuracy
+#            and the ten nearest words of each of NEAR_PROBES (monday
+#            sunday saturday he we two).
 #   tasks    classify train on rt-polarity and sst5 (train.tsv, scored on
 #            test.tsv) with the analogy stage's imdb vectors (sg, cbow,
 #            glove, fasttext: whichever that stage wrote into OUT) and with
@@ -38,7 +41,7 @@
 # default for skipgram and cbow is 1e-3), RUNS (subset of: sg cbow glove
 # fasttext ft-sg ft-cbow ft-subword; default all), EXTRA (more flags for
 # every classify run).
-# near: NEAR_WORDS, NEAR_DIM. tasks: TASKS (rt-polarity sst5), SEEDS (42),
+# near: NEAR_WORDS, NEAR_DIM, NEAR_SOURCE, NEAR_PROBES. tasks: TASKS (rt-polarity sst5), SEEDS (42),
 # VECS (sg cbow glove fasttext glove50 glove100).
 # Needs go, bc, /usr/bin/time and fasttext (apt-get install fasttext) for the
 # ft-* runs. Not part of CI: on the full corpus one skip-gram run takes 11
@@ -56,6 +59,8 @@ RUNS=${RUNS:-"sg ft-sg cbow ft-cbow glove fasttext ft-subword"}
 EXTRA=${EXTRA:-}
 NEAR_WORDS=${NEAR_WORDS:-900000}
 NEAR_DIM=${NEAR_DIM:-50}
+NEAR_SOURCE=${NEAR_SOURCE:-imdb}
+NEAR_PROBES=${NEAR_PROBES:-monday sunday saturday he we two}
 TASKS=${TASKS:-rt-polarity sst5}
 SEEDS=${SEEDS:-42}
 VECS=${VECS:-sg cbow glove fasttext glove50 glove100}
@@ -68,7 +73,7 @@ C="$OUT/classify"
 # that fastText (which splits at white space) sees the very tokens
 # classify trains on.
 all="$OUT/imdb.txt"
-if [ ! -s "$all" ]; then
+mkcorpus() { # data files... : their texts, one a line, as data.Words tokens
 	mkdir -p "$OUT/mkcorpus"
 	cat > "$OUT/mkcorpus/main.go" <<'GO'
 package main
@@ -97,8 +102,9 @@ func main() {
 	}
 }
 GO
-	go run "$OUT/mkcorpus/main.go" "$DATA/imdb/train.tsv" "$DATA/imdb/test.tsv" > "$all"
-fi
+	go run "$OUT/mkcorpus/main.go" "$@"
+}
+[ -s "$all" ] || mkcorpus "$DATA/imdb/train.tsv" "$DATA/imdb/test.tsv" > "$all"
 
 # peak KiB, wall and CPU seconds from a /usr/bin/time -v log
 peak() { awk -F': ' '/Maximum resident/ {print $2}' "$1"; }
@@ -156,15 +162,21 @@ for stage in $STAGES; do
 		done
 		;;
 	near)
-		corpus="$OUT/imdb.near$NEAR_WORDS.txt"
-		[ -s "$corpus" ] || awk -v n="$NEAR_WORDS" '{print; w+=NF} w>=n {exit}' "$all" > "$corpus"
+		src=$all
+		if [ "$NEAR_SOURCE" = reuters ]; then
+			src=$OUT/reuters.txt
+			[ -s "$src" ] || mkcorpus "$DATA/reuters/train.tsv" > "$src"
+		fi
+		corpus="$OUT/$NEAR_SOURCE.near$NEAR_WORDS.txt"
+		[ -s "$corpus" ] || awk -v n="$NEAR_WORDS" '{print; w+=NF} w>=n {exit}' "$src" > "$corpus"
 		words=$(wc -w < "$corpus")
-		echo "== near: $(wc -l < "$corpus") reviews, $words tokens; threads $THREADS, dim $NEAR_DIM, each method's default epochs; load $(load)"
+		echo "== near: $NEAR_SOURCE, $(wc -l < "$corpus") texts, $words tokens; threads $THREADS, dim $NEAR_DIM, each method's default epochs; load $(load)"
 		for m in skipgram cbow glove; do
 			epochs_of=5
 			[ $m = glove ] && epochs_of=0
-			ours "$corpus" "near-$m" $m --dim "$NEAR_DIM"
-			CLASSIFY_DATA=$DATA "$C" vectors neighbors --vectors "$OUT/near-$m.txt" --k 10 monday sunday he two 2>&1 | sed "s/^/  near-$m: /"
+			ours "$corpus" "near-$NEAR_SOURCE-$m" $m --dim "$NEAR_DIM"
+			# shellcheck disable=SC2086 # the probes are words
+			CLASSIFY_DATA=$DATA "$C" vectors neighbors --vectors "$OUT/near-$NEAR_SOURCE-$m.txt" --k 10 $NEAR_PROBES 2>&1 | sed "s/^/  near-$NEAR_SOURCE-$m: /"
 		done
 		;;
 	tasks)

@@ -275,15 +275,7 @@ func tinyBowCheckpoint(t *testing.T) (*Checkpoint, []string) {
 	t.Helper()
 	texts := []string{"good fun film", "bad dull plot", "a long war story", "fun good", "dull bad", "war story long", "good film", "bad plot"}
 	labels := []float32{0, 1, 2, 0, 1, 2, 0, 1}
-	vocab := data.BuildVocabulary(texts, 0)
-	tok, err := data.NewTokenizer(vocab)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := train.NewMultiClassHead([]string{"pos", "neg", "war"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	vocab, tok, head := toyThreeClass(t, texts)
 	sp, err := NewSpec(BowArchitecture, BowConfig{VocabSize: vocab.Len(), Dim: 6, MaxLen: 20, Ngrams: 2, Buckets: 11})
 	if err != nil {
 		t.Fatal(err)
@@ -297,6 +289,22 @@ func tinyBowCheckpoint(t *testing.T) (*Checkpoint, []string) {
 		t.Fatal(err)
 	}
 	return &Checkpoint{Tokenizer: tok, Model: m}, texts
+}
+
+// toyThreeClass returns the vocabulary and tokenizer of texts and the
+// head of the toy task's three classes pos, neg and war.
+func toyThreeClass(t *testing.T, texts []string) (*data.Vocabulary, *data.Tokenizer, *train.MultiClassHead) {
+	t.Helper()
+	vocab := data.BuildVocabulary(texts, 0)
+	tok, err := data.NewTokenizer(vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := train.NewMultiClassHead([]string{"pos", "neg", "war"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vocab, tok, head
 }
 
 // A bow checkpoint saves and loads with the same logits, evaluates, and
@@ -517,15 +525,7 @@ func TestDrawRowsCores(t *testing.T) {
 func TestBowOneThreadDeterministic(t *testing.T) {
 	texts := []string{"good fun film", "bad dull plot", "a long war story", "fun good", "dull bad", "war story long"}
 	labels := []float32{0, 1, 2, 0, 1, 2}
-	vocab := data.BuildVocabulary(texts, 0)
-	tok, err := data.NewTokenizer(vocab)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := train.NewMultiClassHead([]string{"pos", "neg", "war"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	vocab, tok, head := toyThreeClass(t, texts)
 	const dim, buckets = 16, tableMapMinBytes / 4 / 16
 	sp, err := NewSpec(BowArchitecture, BowConfig{VocabSize: vocab.Len(), Dim: dim, MaxLen: 20, Ngrams: 2, Buckets: buckets})
 	if err != nil {
