@@ -199,12 +199,15 @@ func TestMethodDefaults(t *testing.T) {
 		{SkipGram, 5, 5, 0.05, 1e-3},
 		{CBOW, 5, 5, 0.05, 1e-3},
 		{FastText, 5, 5, 0.05, 1e-4},
-		{GloVe, 25, 10, 0.05, 1e-3},
+		{GloVe, 25, 15, 0.05, 1e-3},
 	} {
 		o := MethodDefaults(tt.m)
 		if o.Epochs != tt.epochs || o.Window != tt.window || float64(o.lr()) != float64(float32(tt.lr)) || o.Sample != tt.sample || o.Check() != nil {
 			t.Errorf("MethodDefaults(%s) = %+v, want epochs %d, window %d, lr %g, sample %g", tt.m, o, tt.epochs, tt.window, tt.lr, tt.sample)
 		}
+	}
+	if o := MethodDefaults(GloVe); o.XMax != 10 || o.Alpha != 0.75 {
+		t.Errorf("GloVe x_max %g, alpha %g, want glove.c's demo 10 and 0.75", o.XMax, o.Alpha)
 	}
 	if o := MethodDefaults(FastText); o.Minn != 3 || o.Maxn != 6 || o.Buckets != 2_000_000 {
 		t.Errorf("FastText n-grams %d..%d in %d buckets, want fastText's 3..6 in 2000000", o.Minn, o.Maxn, o.Buckets)
