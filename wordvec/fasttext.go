@@ -89,8 +89,7 @@ func newFastText(c *Corpus, opts Options) *fastText {
 		}
 		m.start[i+1] = len(m.rows)
 	}
-	// fastText draws negatives in proportion to count^0.5 (word2vec: 0.75).
-	m.negTable = unigramTable(c.Vocab.Counts, 0.5, min(10_000_000, max(1000, 1000*v)))
+	m.negTable = noiseTable(c.Vocab.Counts, opts)
 	m.keep = keepProbabilities(c.Vocab.Counts, opts.Sample)
 	return m
 }
@@ -111,7 +110,7 @@ func (m *fastText) worker(part []int32, r rng, tr *tracker) {
 	// negativeSampling of word2vec reads its model's output matrix,
 	// negatives table and options: share them.
 	w2 := &word2vec{opts: m.Opts, dim: m.dim, out: m.Output, negTable: m.negTable, keep: m.keep, lr0: m.lr0}
-	s := &ftState{m: m, w2v: w2vState{m: w2, r: r, lr: m.lr0, neu1e: make([]float32, m.dim)},
+	s := &ftState{m: m, w2v: w2vState{m: w2, r: r, lr: m.lr0, negPos: r.intn(max(1, len(m.negTable))), neu1e: make([]float32, m.dim)},
 		hidden: make([]float32, m.dim), grad: make([]float32, m.dim), sentence: make([]int32, 0, maxSentence)}
 	total := float64(tr.total) + 1
 	floor := m.lr0 * 1e-4

@@ -49,6 +49,10 @@ type Options struct {
 	Epochs int
 	// Negative is the number of negative samples per positive (word2vec).
 	Negative int
+	// NoisePower is the exponent of negative sampling's noise
+	// distribution: words are drawn in proportion to count^NoisePower
+	// (word2vec.c 0.75, fastText 0.5; 0 draws every word alike).
+	NoisePower float64
 	// Sample is the subsampling threshold t of frequent words (word2vec):
 	// a word of corpus frequency f is kept with probability
 	// sqrt(t/f) + t/f, as word2vec.c. Zero keeps every word.
@@ -89,13 +93,13 @@ func DefaultOptions() Options { return MethodDefaults(SkipGram) }
 // without tuning, on small corpora as on large ones: 100 dimensions, one
 // thread a CPU, seed 1, and
 //   - skip-gram and CBOW: window 5, 5 epochs, 5 negative samples,
-//     fastText's learning rate 0.05 (word2vec.c's skip-gram 0.025 left
+//     word2vec.c's noise count^0.75, fastText's learning rate 0.05 (word2vec.c's skip-gram 0.025 left
 //     the vectors of a 0.9M-token corpus crowded together) and
 //     word2vec.c's subsampling threshold 1e-3 (fastText's 1e-4 drops too
 //     much of a small corpus: 3.1% against 4.7% analogy accuracy for
 //     skip-gram, 0.6% against 4.6% for CBOW, on 0.93M tokens of IMDB);
-//   - FastText: fastText's own defaults, as skip-gram with threshold 1e-4
-//     and n-grams of 3 to 6 characters in 2,000,000 buckets;
+//   - FastText: fastText's own defaults, as skip-gram with threshold 1e-4,
+//     noise count^0.5 and n-grams of 3 to 6 characters in 2,000,000 buckets;
 //   - GloVe: glove.c's learning rate 0.05 and alpha 0.75, the window 15
 //     and x_max 10 of glove.c's demo (made for text8, 17M tokens; the
 //     paper's window 10 and x_max 100 suit billions: on the 14.6M tokens
@@ -103,13 +107,13 @@ func DefaultOptions() Options { return MethodDefaults(SkipGram) }
 //     3.0% against 5.0%), and 25 epochs (the demo runs 15, the paper
 //     50): at word2vec's 5 epochs every vector points the same way.
 func MethodDefaults(m Method) Options {
-	o := Options{Method: m, Dim: 100, Window: 5, Epochs: 5, Negative: 5, Sample: 1e-3,
+	o := Options{Method: m, Dim: 100, Window: 5, Epochs: 5, Negative: 5, NoisePower: 0.75, Sample: 1e-3,
 		XMax: 10, Alpha: 0.75, Threads: runtime.NumCPU(), Seed: 1, ProgressEvery: time.Second}
 	switch m {
 	case GloVe:
 		o.Window, o.Epochs = 15, 25
 	case FastText:
-		o.Sample, o.Minn, o.Maxn, o.Buckets = 1e-4, 3, 6, 2_000_000
+		o.Sample, o.NoisePower, o.Minn, o.Maxn, o.Buckets = 1e-4, 0.5, 3, 6, 2_000_000
 	}
 	return o
 }
@@ -133,6 +137,8 @@ func (o Options) Check() error {
 		return fmt.Errorf("epochs %d is negative", o.Epochs)
 	case o.Negative < 1 && o.Method != GloVe:
 		return fmt.Errorf("negative samples %d is not positive", o.Negative)
+	case !(o.NoisePower >= 0 && o.NoisePower <= 4):
+		return fmt.Errorf("noise power %g: want 0..4", o.NoisePower)
 	case o.Sample < 0:
 		return fmt.Errorf("sample %g is negative", o.Sample)
 	case o.LR < 0:

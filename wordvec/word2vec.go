@@ -18,7 +18,7 @@ type word2vec struct {
 	opts     Options
 	dim      int
 	in, out  []float32 // input vectors (the result) and output vectors
-	negTable []int32   // word ids in proportion to count^0.75
+	negTable []int32   // noiseTable: word ids in proportion to count^NoisePower
 	keep     []float32 // probability of keeping each word (subsampling)
 	lr0      float32
 }
@@ -34,7 +34,7 @@ func newWord2Vec(c *Corpus, opts Options) *word2vec {
 	for i := range m.in {
 		m.in[i] = (2*r.float() - 1) / float32(d)
 	}
-	m.negTable = unigramTable(c.Vocab.Counts, 0.75, min(10_000_000, max(1000, 1000*v)))
+	m.negTable = noiseTable(c.Vocab.Counts, opts)
 	m.keep = keepProbabilities(c.Vocab.Counts, opts.Sample)
 	return m
 }
@@ -59,6 +59,23 @@ func unigramTable(counts []int64, power float64, size int) []int32 {
 			i++
 			cum += math.Pow(float64(counts[i]), power) / z
 		}
+	}
+	return table
+}
+
+// noiseTable returns the noise distribution of negative sampling for a
+// vocabulary of the given counts: unigramTable's slots for count^power
+// (up to 10,000,000, fastText's size), shuffled with the run's seed.
+// Workers read it in order, each from a position of its own (w2vState.noise),
+// as fastText 0.1 did: a draw then costs no random number and the reads
+// stream through memory, where a random slot of a 40 MB table is a cache
+// miss a negative.
+func noiseTable(counts []int64, opts Options) []int32 {
+	table := unigramTable(counts, opts.NoisePower, min(10_000_000, max(1000, 1000*len(counts))))
+	r := seedRNG(opts.Seed, -2)
+	for i := len(table) - 1; i > 0; i-- {
+		j := r.intn(i + 1)
+		table[i], table[j] = table[j], table[i]
 	}
 	return table
 }
@@ -108,7 +125,7 @@ func trainParts(c *Corpus, opts Options, lr0 float32, worker func(part []int32, 
 
 // worker trains on its part of the corpus for every epoch.
 func (m *word2vec) worker(part []int32, r rng, tr *tracker) {
-	s := &w2vState{m: m, r: r, lr: m.lr0,
+	s := &w2vState{m: m, r: r, lr: m.lr0, negPos: r.intn(max(1, len(m.negTable))),
 		neu1: make([]float32, m.dim), neu1e: make([]float32, m.dim),
 		sentence: make([]int32, 0, maxSentence)}
 	total := float64(tr.total) + 1
@@ -148,6 +165,7 @@ type w2vState struct {
 	sentence    []int32
 	loss        float64
 	lossN       int64
+	negPos      int // the slot of negTable read last
 }
 
 func (s *w2vState) trainSentence() {
@@ -246,14 +264,17 @@ func (s *w2vState) negativeSampling(h []float32, target int) {
 // is nearly all the target (a vocabulary of one or two words) reaches it.
 const maxRedraws = 64
 
-// noise draws a negative sample for target from the noise table, drawing
-// again while it hits the target, as fastText does (word2vec.c skips the
-// sample instead, so frequent targets got fewer negatives); false when
-// maxRedraws draws all hit it.
+// noise takes the next negative sample for target from the shuffled noise
+// table, taking another while it hits the target, as fastText does
+// (word2vec.c skips the sample instead, so frequent targets got fewer
+// negatives); false when maxRedraws slots in a row all hold it.
 func (s *w2vState) noise(target int) (int, bool) {
 	table := s.m.negTable
 	for range maxRedraws {
-		if t := int(table[s.r.intn(len(table))]); t != target {
+		if s.negPos++; s.negPos >= len(table) {
+			s.negPos = 0
+		}
+		if t := int(table[s.negPos]); t != target {
 			return t, true
 		}
 	}

@@ -567,3 +567,37 @@ func TestNoiseRedrawsTheTarget(t *testing.T) {
 		t.Errorf("noise(0) on a table of 0s = %d, true; want false", w)
 	}
 }
+
+// TestNoiseTable checks that the shuffled noise table keeps the shares of
+// count^power, is shuffled (not sorted by word), and depends on the seed.
+func TestNoiseTable(t *testing.T) {
+	counts := []int64{81, 16, 1}
+	opts := MethodDefaults(CBOW)
+	for _, power := range []float64{0.75, 0.5, 0} {
+		opts.NoisePower = power
+		table := noiseTable(counts, opts)
+		var z float64
+		for _, c := range counts {
+			z += math.Pow(float64(c), power)
+		}
+		got := make([]float64, 3)
+		for _, id := range table {
+			got[id]++
+		}
+		for i, c := range counts {
+			want := math.Pow(float64(c), power) / z
+			if got[i] /= float64(len(table)); math.Abs(got[i]-want) > 1e-3 {
+				t.Errorf("power %g: share of word %d = %.4f, want %.4f", power, i, got[i], want)
+			}
+		}
+		if slices.IsSorted(table) {
+			t.Errorf("power %g: the table is not shuffled", power)
+		}
+	}
+	opts.NoisePower = 0.75
+	a, b := noiseTable(counts, opts), noiseTable(counts, opts)
+	opts.Seed++
+	if c := noiseTable(counts, opts); !slices.Equal(a, b) || slices.Equal(a, c) {
+		t.Error("the shuffle does not follow the seed alone")
+	}
+}

@@ -29,6 +29,7 @@ var vectorsTrainCommand = command{
 		minCount := fs.Int("min-count", 5, "leave out words seen fewer times than this")
 		epochs := fs.Int("epochs", 0, fmt.Sprintf("passes over the corpus, over the co-occurrence matrix for glove (default %d; glove %d)", sg.Epochs, gl.Epochs))
 		negative := fs.Int("negative", sg.Negative, "negative samples per word (word2vec, fasttext)")
+		noisePower := fs.Float64("noise-power", 0, fmt.Sprintf("negative samples are drawn in proportion to count^this (default %g, word2vec.c's; fasttext %g, fastText's)", sg.NoisePower, ft.NoisePower))
 		sample := fs.Float64("sample", 0, fmt.Sprintf("subsampling threshold of frequent words; 0 keeps every word (default %g; fasttext %g)", sg.Sample, ft.Sample))
 		lr := fs.Float64("lr", wordvec.DefaultLR(sg.Method), "starting learning rate (every method)")
 		xMax := fs.Float64("x-max", gl.XMax, "glove: co-occurrence count at which the weighting reaches 1")
@@ -74,6 +75,8 @@ var vectorsTrainCommand = command{
 					opts.Epochs = *epochs
 				case "negative":
 					opts.Negative = *negative
+				case "noise-power":
+					opts.NoisePower = *noisePower
 				case "sample":
 					opts.Sample = *sample
 				case "lr":

@@ -131,6 +131,7 @@ func TestVectorsTrainErrors(t *testing.T) {
 		{"bad method", []string{"--corpus", corpus, "--method", "lsa"}, 2, `"lsa"`},
 		{"bad dim", []string{"--corpus", corpus, "--dim", "0"}, 2, "dimension 0"},
 		{"bad window", []string{"--corpus", corpus, "--window", "-1"}, 2, "window -1"},
+		{"bad noise power", []string{"--corpus", corpus, "--noise-power", "-0.5"}, 2, "noise power -0.5"},
 		{"bad min-count", []string{"--corpus", corpus, "--min-count", "0"}, 2, "--min-count 0"},
 		{"bad threads", []string{"--corpus", corpus, "--threads", "0"}, 2, "--threads 0"},
 		{"not a number", []string{"--corpus", corpus, "--dim", "ten"}, 2, "invalid value"},
