@@ -110,7 +110,7 @@ func (m *fastText) worker(part []int32, r rng, tr *tracker) {
 	// negativeSampling of word2vec reads its model's output matrix,
 	// negatives table and options: share them.
 	w2 := &word2vec{opts: m.Opts, dim: m.dim, out: m.Output, negTable: m.negTable, keep: m.keep, lr0: m.lr0}
-	s := &ftState{m: m, w2v: w2vState{m: w2, r: r, lr: m.lr0, negPos: r.intn(max(1, len(m.negTable))), neu1e: make([]float32, m.dim)},
+	s := &ftState{m: m, w2v: *w2.newState(r),
 		hidden: make([]float32, m.dim), grad: make([]float32, m.dim), sentence: make([]int32, 0, maxSentence)}
 	total := float64(tr.total) + 1
 	floor := m.lr0 * 1e-4

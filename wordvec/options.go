@@ -51,7 +51,8 @@ type Options struct {
 	Negative int
 	// NoisePower is the exponent of negative sampling's noise
 	// distribution: words are drawn in proportion to count^NoisePower
-	// (word2vec.c 0.75, fastText 0.5; 0 draws every word alike).
+	// (word2vec.c 0.75, fastText 0.5; 0 draws every word alike; Check
+	// takes 0 to 4).
 	NoisePower float64
 	// Sample is the subsampling threshold t of frequent words (word2vec):
 	// a word of corpus frequency f is kept with probability
@@ -92,9 +93,10 @@ func DefaultOptions() Options { return MethodDefaults(SkipGram) }
 // MethodDefaults returns the settings that give method m good vectors
 // without tuning, on small corpora as on large ones: 100 dimensions, one
 // thread a CPU, seed 1, and
-//   - skip-gram and CBOW: window 5, 5 epochs, 5 negative samples,
-//     word2vec.c's noise count^0.75, fastText's learning rate 0.05 (word2vec.c's skip-gram 0.025 left
-//     the vectors of a 0.9M-token corpus crowded together) and
+//   - skip-gram and CBOW: window 5, 5 epochs, 5 negative samples drawn
+//     as word2vec.c's count^0.75, fastText's learning rate 0.05
+//     (word2vec.c's skip-gram 0.025 left the vectors of a 0.9M-token
+//     corpus crowded together) and
 //     word2vec.c's subsampling threshold 1e-3 (fastText's 1e-4 drops too
 //     much of a small corpus: 3.1% against 4.7% analogy accuracy for
 //     skip-gram, 0.6% against 4.6% for CBOW, on 0.93M tokens of IMDB);

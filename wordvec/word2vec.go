@@ -125,9 +125,8 @@ func trainParts(c *Corpus, opts Options, lr0 float32, worker func(part []int32, 
 
 // worker trains on its part of the corpus for every epoch.
 func (m *word2vec) worker(part []int32, r rng, tr *tracker) {
-	s := &w2vState{m: m, r: r, lr: m.lr0, negPos: r.intn(max(1, len(m.negTable))),
-		neu1: make([]float32, m.dim), neu1e: make([]float32, m.dim),
-		sentence: make([]int32, 0, maxSentence)}
+	s := m.newState(r)
+	s.neu1, s.sentence = make([]float32, m.dim), make([]int32, 0, maxSentence)
 	total := float64(tr.total) + 1
 	floor := m.lr0 * 1e-4
 	var pending int64
@@ -166,6 +165,15 @@ type w2vState struct {
 	loss        float64
 	lossN       int64
 	negPos      int // the slot of negTable read last
+}
+
+// newState returns a worker's state for negative sampling against m: its
+// random stream r, the starting learning rate, the gradient buffer of the
+// hidden vector, and a start in the noise table drawn from r, so that the
+// workers read the table from places of their own.
+func (m *word2vec) newState(r rng) *w2vState {
+	start := r.intn(max(1, len(m.negTable)))
+	return &w2vState{m: m, r: r, lr: m.lr0, negPos: start, neu1e: make([]float32, m.dim)}
 }
 
 func (s *w2vState) trainSentence() {
