@@ -192,18 +192,18 @@ func TestFastTextOneThreadIsDeterministic(t *testing.T) {
 
 func TestMethodDefaults(t *testing.T) {
 	for _, tt := range []struct {
-		m              Method
-		epochs, window int
-		lr, sample     float64
+		m                        Method
+		epochs, window, negative int
+		lr, sample               float64
 	}{
-		{SkipGram, 5, 5, 0.05, 1e-3},
-		{CBOW, 5, 5, 0.05, 1e-3},
-		{FastText, 5, 5, 0.05, 1e-4},
-		{GloVe, 25, 15, 0.05, 1e-3},
+		{SkipGram, 5, 5, 5, 0.05, 1e-3},
+		{CBOW, 5, 5, 10, 0.05, 1e-3},
+		{FastText, 5, 5, 5, 0.05, 1e-4},
+		{GloVe, 25, 15, 5, 0.05, 1e-3},
 	} {
 		o := MethodDefaults(tt.m)
-		if o.Epochs != tt.epochs || o.Window != tt.window || float64(o.lr()) != float64(float32(tt.lr)) || o.Sample != tt.sample || o.Check() != nil {
-			t.Errorf("MethodDefaults(%s) = %+v, want epochs %d, window %d, lr %g, sample %g", tt.m, o, tt.epochs, tt.window, tt.lr, tt.sample)
+		if o.Epochs != tt.epochs || o.Window != tt.window || o.Negative != tt.negative || float64(o.lr()) != float64(float32(tt.lr)) || o.Sample != tt.sample || o.Check() != nil {
+			t.Errorf("MethodDefaults(%s) = %+v, want epochs %d, window %d, negative %d, lr %g, sample %g", tt.m, o, tt.epochs, tt.window, tt.negative, tt.lr, tt.sample)
 		}
 	}
 	if o := MethodDefaults(GloVe); o.XMax != 10 || o.Alpha != 0.75 {

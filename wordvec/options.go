@@ -93,8 +93,13 @@ func DefaultOptions() Options { return MethodDefaults(SkipGram) }
 // MethodDefaults returns the settings that give method m good vectors
 // without tuning, on small corpora as on large ones: 100 dimensions, one
 // thread a CPU, seed 1, and
-//   - skip-gram and CBOW: window 5, 5 epochs, 5 negative samples drawn
-//     as word2vec.c's count^0.75, fastText's learning rate 0.05
+//   - skip-gram and CBOW: window 5, 5 epochs, negative samples drawn as
+//     word2vec.c's count^0.75, 5 of them for skip-gram and 10 for CBOW
+//     (Mikolov et al. 2013 advise 5-20 for small corpora; CBOW makes one
+//     prediction a word where skip-gram makes one a context word, and with
+//     10 it scores 22.6% against 21.3% analogy accuracy on the 14.6M
+//     tokens of IMDB, six seeds, for 1.3x the time), fastText's learning
+//     rate 0.05
 //     (word2vec.c's skip-gram 0.025 left the vectors of a 0.9M-token
 //     corpus crowded together) and
 //     word2vec.c's subsampling threshold 1e-3 (fastText's 1e-4 drops too
@@ -112,6 +117,8 @@ func MethodDefaults(m Method) Options {
 	o := Options{Method: m, Dim: 100, Window: 5, Epochs: 5, Negative: 5, NoisePower: 0.75, Sample: 1e-3,
 		XMax: 10, Alpha: 0.75, Threads: runtime.NumCPU(), Seed: 1, ProgressEvery: time.Second}
 	switch m {
+	case CBOW:
+		o.Negative = 10
 	case GloVe:
 		o.Window, o.Epochs = 15, 25
 	case FastText:

@@ -21,14 +21,15 @@ var vectorsTrainCommand = command{
 	usage:   "--corpus PATH [--method skipgram|cbow|glove|fasttext] [--dim 100] [--out FILE]",
 	example: "classify vectors train --corpus ../shared/data/rt-polarity --method skipgram --min-count 3 --out rt.vectors.txt",
 	setup: func(fs *flag.FlagSet) func(e *env, args []string) error {
-		sg, gl, ft := wordvec.MethodDefaults(wordvec.SkipGram), wordvec.MethodDefaults(wordvec.GloVe), wordvec.MethodDefaults(wordvec.FastText)
+		sg, cb := wordvec.MethodDefaults(wordvec.SkipGram), wordvec.MethodDefaults(wordvec.CBOW)
+		gl, ft := wordvec.MethodDefaults(wordvec.GloVe), wordvec.MethodDefaults(wordvec.FastText)
 		corpus := fs.String("corpus", "", "plain text `PATH` (a file, .gz or not, or a folder of them; a line holds one or more sentences), or any --data form of classify train (.tsv, .csv, .jsonl, a dataset folder or name), whose texts are used")
 		method := fs.String("method", string(sg.Method), "skipgram, cbow (word2vec), glove, or fasttext (skip-gram over words and character n-grams; --cbow for CBOW)")
 		dim := fs.Int("dim", sg.Dim, "dimension of the vectors")
 		window := fs.Int("window", 0, fmt.Sprintf("largest distance between a word and its context (default %d; glove %d)", sg.Window, gl.Window))
 		minCount := fs.Int("min-count", 5, "leave out words seen fewer times than this")
 		epochs := fs.Int("epochs", 0, fmt.Sprintf("passes over the corpus, over the co-occurrence matrix for glove (default %d; glove %d)", sg.Epochs, gl.Epochs))
-		negative := fs.Int("negative", sg.Negative, "negative samples per word (word2vec, fasttext)")
+		negative := fs.Int("negative", 0, fmt.Sprintf("negative samples per word, word2vec and fasttext (default %d; --method cbow %d)", sg.Negative, cb.Negative))
 		noisePower := fs.Float64("noise-power", 0, fmt.Sprintf("negative samples are drawn in proportion to count^this (default %g, word2vec.c's; fasttext %g, fastText's)", sg.NoisePower, ft.NoisePower))
 		sample := fs.Float64("sample", 0, fmt.Sprintf("subsampling threshold of frequent words; 0 keeps every word (default %g; fasttext %g)", sg.Sample, ft.Sample))
 		lr := fs.Float64("lr", wordvec.DefaultLR(sg.Method), "starting learning rate (every method)")
