@@ -78,6 +78,29 @@ func TestVocabulary(t *testing.T) {
 	}
 }
 
+func TestExtendVocabulary(t *testing.T) {
+	v := BuildVocabulary([]string{"b a a"}, 0)
+	// a and b are v's; n't, e.g. and Paris never come out of Words; the
+	// specials and the second x are skipped.
+	x := ExtendVocabulary(v, []string{"x", "a", "n't", "[PAD]", "e.g.", "Paris", "y", "x", "[UNK]", "", "naïve"})
+	want := []string{"[PAD]", "[UNK]", "a", "b", "x", "y", "naïve"}
+	if got := x.Words(); !reflect.DeepEqual(got, want) {
+		t.Errorf("ExtendVocabulary = %q, want %q", got, want)
+	}
+	for w, id := range map[string]int{"a": 2, "b": 3, "x": 4, "naïve": 6, "paris": UnkID} {
+		if got := x.ID(w); got != id {
+			t.Errorf("extended ID(%q) = %d, want %d", w, got, id)
+		}
+	}
+	if got := v.Words(); !reflect.DeepEqual(got, want[:4]) {
+		t.Errorf("ExtendVocabulary changed its argument: %q", got)
+	}
+	// A vocabulary the tokenizer is built from must accept it.
+	if _, err := NewTokenizer(x); err != nil {
+		t.Errorf("NewTokenizer(extended) = %v", err)
+	}
+}
+
 func TestEncode(t *testing.T) {
 	v, _ := NewVocabulary([]string{"the", "movie", "."})
 	tok, err := NewTokenizer(v)

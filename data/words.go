@@ -2,6 +2,8 @@ package data
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -102,6 +104,26 @@ func BuildVocabulary(texts []string, size int) *Vocabulary {
 	}
 	v, _ := NewVocabulary(words) // Words never yields "[PAD]" or "[UNK]": "[" is punctuation
 	return v
+}
+
+// ExtendVocabulary returns v with more words after its own, ids of v's
+// words unchanged: those of words, in order, that v lacks and that Words
+// gives back as the one token they are (a vectors file's "n't", "e.g."
+// or "Paris" never comes out of the tokenizer, so a row for it would
+// never be read). Duplicates and the special tokens are skipped.
+func ExtendVocabulary(v *Vocabulary, words []string) *Vocabulary {
+	out := &Vocabulary{words: slices.Clone(v.words), ids: maps.Clone(v.ids)}
+	for _, w := range words {
+		if _, ok := out.ids[w]; ok {
+			continue
+		}
+		if t := Words(w); len(t) != 1 || t[0] != w {
+			continue
+		}
+		out.ids[w] = len(out.words)
+		out.words = append(out.words, w)
+	}
+	return out
 }
 
 // NewVocabulary makes a vocabulary of [PAD], [UNK] and then words, in that

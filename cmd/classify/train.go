@@ -32,6 +32,7 @@ var trainCommand = command{
 		fs.StringVar(&o.data, "data", "", "training examples: a .tsv/.csv/.jsonl file, a folder, or a dataset name (required)")
 		fs.StringVar(&o.test, "test", "", "examples evaluated once training ends")
 		fs.StringVar(&o.vectors, "vectors", "", "pretrained word vectors (GloVe or word2vec, .gz ok, or a name like glove.6B.100d); random embeddings when empty")
+		fs.IntVar(&o.vectorsVocab, "vectors-vocab", 0, "also give ids to the words of the first `N` rows of --vectors that the training data lacks, so that a word met only in testing or prediction keeps its pretrained vector; each costs a row of the embedding (and Adam's two when trainable); 0 keeps the training data's words alone")
 		fs.StringVar(&o.textColumn, "text-column", "text", "CSV column / JSON field of the text")
 		fs.StringVar(&o.labelColumn, "label-column", "label", "CSV column / JSON field of the label")
 		o.model = addModelFlags(fs)
@@ -65,7 +66,7 @@ var trainCommand = command{
 type trainOptions struct {
 	data, test, vectors, textColumn, labelColumn, from, out, classWeight string
 	model                                                                *modelFlags
-	batchSize, epochs, patience, maxLineBytes, threads                   int
+	batchSize, epochs, patience, maxLineBytes, threads, vectorsVocab     int
 	lr, clipNorm, valSplit                                               float64
 	shuffle, multiLabel, overwrite                                       bool
 	seed                                                                 int64
@@ -98,6 +99,10 @@ func (o *trainOptions) check() error {
 		return usagef("--max-line-bytes %d: want at least 1", o.maxLineBytes)
 	case o.threads < 1:
 		return usagef("--threads %d: want at least 1", o.threads)
+	case o.vectorsVocab < 0:
+		return usagef("--vectors-vocab %d: want 0 or more", o.vectorsVocab)
+	case o.vectorsVocab > 0 && o.vectors == "" && o.from == "":
+		return usagef("--vectors-vocab takes its words from --vectors: give both")
 	}
 	if o.model.model == models.BowArchitecture {
 		// The bag of n-grams steps one example at a time by SGD, with
@@ -377,17 +382,22 @@ func newCheckpoint(e *env, o *trainOptions, all, trainEx []data.Example) (*model
 		return nil, err
 	}
 	vocab := data.BuildVocabulary(data.Texts(trainEx), o.model.vocabSize)
+	var vec *data.Vectors
+	if o.vectors != "" {
+		if vec, err = dataStore(e).LoadVectors(o.vectors); err != nil {
+			return nil, err
+		}
+		if o.vectorsVocab > 0 {
+			vocab = data.ExtendVocabulary(vocab, vec.Words[:min(o.vectorsVocab, len(vec.Words))])
+		}
+	}
 	tok, err := data.NewTokenizer(vocab)
 	if err != nil {
 		return nil, err
 	}
 	dim := o.model.dim
 	var emb *tensor.Dense
-	if o.vectors != "" {
-		vec, err := dataStore(e).LoadVectors(o.vectors)
-		if err != nil {
-			return nil, err
-		}
+	if vec != nil {
 		matrix, found := data.EmbeddingMatrix(vocab, vec, seedFor(o.seed, "embedding"))
 		dim = vec.Dim
 		emb = tensor.New(tensor.WithShape(vocab.Len(), dim), tensor.WithBacking(matrix))
@@ -414,7 +424,7 @@ func newCheckpoint(e *env, o *trainOptions, all, trainEx []data.Example) (*model
 // those that would change the model's shape. fineTune reports that the set
 // of trained weights changed, so that Adam's state no longer fits.
 func resumeCheckpoint(e *env, o *trainOptions) (ck *models.Checkpoint, history train.History, fineTune bool, err error) {
-	for _, name := range []string{"vectors", "vocab-size", "max-len", "hidden", "dim", "pos-encoding", "max-relative", "pool", "model", "multi-label", "ngrams", "buckets"} {
+	for _, name := range []string{"vectors", "vectors-vocab", "vocab-size", "max-len", "hidden", "dim", "pos-encoding", "max-relative", "pool", "model", "multi-label", "ngrams", "buckets"} {
 		if o.set[name] {
 			return nil, nil, false, usagef("--%s cannot be combined with --from: the checkpoint fixes it", name)
 		}

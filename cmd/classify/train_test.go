@@ -615,3 +615,71 @@ func TestTrainBow(t *testing.T) {
 		t.Errorf("--model bilstm --ngrams: exit %d %q, want 2", status, stderr)
 	}
 }
+
+// TestTrainVectorsVocab checks --vectors-vocab: the words of the first N
+// rows of --vectors that the training data lacks get ids after the
+// training words, with their vectors as rows, so that a word only the
+// test set holds is read; a vectors word the tokenizer never yields gets
+// none, and the flag is refused without --vectors, below 0 and with
+// --from.
+func TestTrainVectorsVocab(t *testing.T) {
+	dir := t.TempDir()
+	tsv := sentimentTSV(t, 60, 4)
+	vecs := filepath.Join(dir, "v.txt")
+	rows := []string{"good", "superlative", "n't", "dreadful", "film"}
+	var b strings.Builder
+	for i, w := range rows {
+		fmt.Fprintf(&b, "%s", w)
+		for j := range 8 {
+			fmt.Fprintf(&b, " %g", float64(i*8+j)/100)
+		}
+		b.WriteString("\n")
+	}
+	if err := os.WriteFile(vecs, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "ck")
+	if status, _, stderr := runCommand("", tinyTrain(tsv, out, "--epochs", "0", "--val-split", "0", "--vectors", vecs, "--vectors-vocab", "3")...); status != 0 {
+		t.Fatalf("train exit %d: %s", status, stderr)
+	}
+	ck, err := models.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := data.Load(tsv, data.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := data.BuildVocabulary(data.Texts(ex), 10000).Len()
+	v := ck.Tokenizer.Vocabulary()
+	// The first 3 rows hold good (a training word), superlative (new) and
+	// n't (never a token); dreadful, the fourth, is past N.
+	if got, want := v.Len(), plain+1; got != want {
+		t.Fatalf("vocabulary of %d ids, want %d (the training words and superlative)", got, want)
+	}
+	if v.ID("superlative") != plain || v.Contains("n't") || v.Contains("dreadful") {
+		t.Errorf("ids: superlative %d (want %d), n't %v, dreadful %v (want neither)", v.ID("superlative"), plain, v.Contains("n't"), v.Contains("dreadful"))
+	}
+	for _, p := range ck.Model.Params() {
+		if p.Name == "embedding.weight" {
+			row := p.Value.Data().([]float32)[plain*8 : plain*8+8]
+			for j, x := range row {
+				if want := float32(8+j) / 100; x != want {
+					t.Errorf("superlative's row[%d] = %g, want its vector's %g", j, x, want)
+				}
+			}
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--vectors-vocab", "10"}, "--vectors-vocab takes its words from --vectors"},
+		{[]string{"--vectors", vecs, "--vectors-vocab", "-1"}, "--vectors-vocab -1"},
+		{[]string{"--from", out, "--vectors-vocab", "10"}, "--vectors-vocab cannot be combined with --from"},
+	} {
+		if status, _, stderr := runCommand("", tinyTrain(tsv, filepath.Join(dir, "ck2"), append([]string{"--epochs", "0"}, tt.args...)...)...); status != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("train %q: exit %d, stderr %q; want 2 and %q", tt.args, status, stderr, tt.want)
+		}
+	}
+}
