@@ -11,9 +11,10 @@
 # concurrency in CONCS, puts a bounded closed-loop load on POST /v1/predict
 # with bench/load (CONC workers, one request in flight each, WARMUP then
 # DURATION measured) and records texts/s, requests/s, latencies, the
-# server's CPU use in cores (from /proc) and the load average before the
-# run. It prints the medians, the ratio of each concurrency to the first,
-# and every run. On a busy machine the CPU column shows whether the server
+# CPU use in cores of the server and of the load generator, the
+# machine's idle cores (from /proc) and the load average before the run.
+# It prints the medians, the ratio of each concurrency to the first, and
+# every run. On a busy machine the CPU column shows whether the server
 # could use both cores at all: the ratio can only show on a quiet one.
 #
 # The model is the reference BiLSTM trained EPOCHS epochs on rt-polarity
@@ -78,6 +79,7 @@ done
 curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "serve.sh: the server is not ready" >&2; exit 1; }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; } # the server's user + system time
+idle_ticks() { awk '$1 == "cpu" {print $5 + $6; exit}' /proc/stat; } # the machine's idle + iowait time, all CPUs
 loadgen=("$W/load")
 [ -n "$LOAD_CPUS" ] && loadgen=(taskset -c "$LOAD_CPUS" "$W/load")
 R=$W/results.jsonl
@@ -86,12 +88,16 @@ for i in $(seq 1 "$RUNS"); do
 		for c in $CONCS; do
 			l=$(cut -d' ' -f1 /proc/loadavg)
 			t0=$(cpu_ticks)
+			i0=$(idle_ticks)
 			s0=$(date +%s.%N)
 			line=$("${loadgen[@]}" -url "http://127.0.0.1:$PORT/v1/predict" -texts "$W/texts.txt" \
 				-concurrency "$c" -batch "$b" -warmup "$WARMUP" -duration "$DURATION")
 			# The server's CPU time over the whole run (warm-up included), in cores.
-			cores=$(echo "($(cpu_ticks) - $t0) / $(getconf CLK_TCK) / ($(date +%s.%N) - $s0)" | bc -l)
-			echo "${line%\}},\"load\":$l,\"round\":$i,\"server_cores\":$(printf %.2f "$cores")}" | tee -a "$R" >&2
+			# and the whole machine's idle CPU time, in cores.
+			wall=$(echo "$(date +%s.%N) - $s0" | bc -l)
+			cores=$(echo "($(cpu_ticks) - $t0) / $(getconf CLK_TCK) / $wall" | bc -l)
+			idle=$(echo "($(idle_ticks) - $i0) / $(getconf CLK_TCK) / $wall" | bc -l)
+			echo "${line%\}},\"load\":$l,\"round\":$i,\"server_cores\":$(printf %.2f "$cores"),\"idle_cores\":$(printf %.2f "$idle")}" | tee -a "$R" >&2
 		done
 	done
 done
@@ -107,8 +113,8 @@ import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 concs = [int(c) for c in sys.argv[2].split()]
 print()
-print("| texts per request | concurrency | texts/s (median) | requests/s | p50 ms | p99 ms | x concurrency %d | server CPU (cores) | runs (texts/s) | load |" % concs[0])
-print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+print("| texts per request | concurrency | texts/s (median) | requests/s | p50 ms | p99 ms | x concurrency %d | server CPU (cores) | load generator CPU | idle CPU | runs (texts/s) | load |" % concs[0])
+print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
 for b in sorted({r["batch"] for r in runs}):
     base = None
     for c in concs:
@@ -120,6 +126,7 @@ for b in sorted({r["batch"] for r in runs}):
         base = base or tps
         errs = sum(r["errors"] for r in rs)
         print(f"| {b} | {c} | {tps:.0f} | {med('requests_per_second'):.0f} | {med('p50_ms'):.1f} | {med('p99_ms'):.1f} | "
-              f"{tps / base:.2f} | {med('server_cores'):.2f} | {', '.join('%.0f' % r['texts_per_second'] for r in rs)} | "
+              f"{tps / base:.2f} | {med('server_cores'):.2f} | {med('cpu_cores'):.2f} | {med('idle_cores'):.2f} | "
+              f"{', '.join('%.0f' % r['texts_per_second'] for r in rs)} | "
               f"{', '.join(str(r['load']) for r in rs)} |" + (f" {errs} errors" if errs else ""))
 EOF

@@ -4,7 +4,8 @@
 // over its own kept-alive connection, for -duration after a -warmup, so
 // at most -concurrency requests are in flight at any time. It prints one
 // JSON object: requests, texts, errors, seconds, texts and requests per
-// second, and latency percentiles in milliseconds.
+// second, latency percentiles in milliseconds, and its own CPU use in
+// cores.
 //
 //	go run ./bench/load -url http://127.0.0.1:8080/v1/predict -texts texts.txt -concurrency 8 -batch 32 -duration 10s
 //
@@ -21,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"sort"
@@ -43,6 +45,11 @@ type result struct {
 	P50ms         float64 `json:"p50_ms"`
 	P90ms         float64 `json:"p90_ms"`
 	P99ms         float64 `json:"p99_ms"`
+	// CPUCores is this process's CPU time over its whole run (warm-up
+	// included) divided by the run's wall time: the share of the
+	// machine the load generator took from a server on the same cores.
+	// Absent where the system does not give it.
+	CPUCores float64 `json:"cpu_cores,omitempty"`
 }
 
 // worker is one closed-loop client: it counts what it sent while the
@@ -85,7 +92,7 @@ func run(url, textsFile string, concurrency, batch int, warmup, duration time.Du
 		Timeout:   60 * time.Second,
 	}
 
-	start := time.Now()
+	cpu0, start := cpuSeconds(), time.Now()
 	measureFrom := start.Add(warmup)
 	measureTo := measureFrom.Add(duration)
 	workers := make([]*worker, concurrency)
@@ -137,6 +144,9 @@ func run(url, textsFile string, concurrency, batch int, warmup, duration time.Du
 	r.TextsPerSec = float64(r.Texts) / r.Seconds
 	r.RequestsPerSc = float64(r.Requests) / r.Seconds
 	r.P50ms, r.P90ms, r.P99ms = percentileMs(lat, 0.50), percentileMs(lat, 0.90), percentileMs(lat, 0.99)
+	if c := cpuSeconds(); c >= 0 {
+		r.CPUCores = math.Round(100*(c-cpu0)/time.Since(start).Seconds()) / 100
+	}
 	if err := json.NewEncoder(out).Encode(r); err != nil {
 		return err
 	}

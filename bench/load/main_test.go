@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -99,6 +100,26 @@ func TestRunCountsTexts(t *testing.T) {
 	}
 	if want := float64(r.Texts) / 0.2; r.TextsPerSec != want {
 		t.Errorf("texts_per_second %v, want texts / seconds = %v", r.TextsPerSec, want)
+	}
+	if r.CPUCores < 0 || r.CPUCores > float64(runtime.NumCPU()) {
+		t.Errorf("cpu_cores %v, want 0 to the %d CPUs", r.CPUCores, runtime.NumCPU())
+	}
+}
+
+// TestCPUSeconds checks that the process's CPU time grows with work done.
+func TestCPUSeconds(t *testing.T) {
+	c0 := cpuSeconds()
+	if c0 < 0 {
+		t.Skip("this system gives no CPU time")
+	}
+	x := 1.0
+	for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
+		for range 1000 {
+			x = x*1.0000001 + 1e-9
+		}
+	}
+	if c1 := cpuSeconds(); c1-c0 < 0.02 {
+		t.Errorf("100 ms of busy work added %.3f s of CPU time (x %g), want at least 0.02", c1-c0, x)
 	}
 }
 
