@@ -292,9 +292,18 @@ func floats(t *tensor.Dense) ([]float64, error) {
 // the element type torch.optim.Adam computes a float32 parameter in (its
 // exp_avg, exp_avg_sq and denominator are float32 tensors). The factors
 // 1-b1 and 1-b2 come rounded from float64, as PyTorch's Python scalars do.
+//
+// A weight whose gradient and both moments are zero would come out of the
+// step as it went in (moments 0, update 0/(0+eps) = 0), so it is skipped:
+// the rows of an embedding that no batch has used yet (words only the
+// test texts hold, --vectors-vocab) cost a compare instead of a square
+// root and a division.
 func adamStep32(w, g, m, v []float32, scale, b1, oneMinusB1, b2, oneMinusB2, stepSize, bc2Sqrt, eps float32) {
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	for j := range w {
+		if g[j] == 0 && m[j] == 0 && v[j] == 0 {
+			continue
+		}
 		gj := g[j] * scale
 		mj := b1*m[j] + oneMinusB1*gj
 		vj := b2*v[j] + oneMinusB2*gj*gj

@@ -3,6 +3,8 @@ package train
 import (
 	"errors"
 	"math"
+	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/classify/classify/layers"
@@ -395,6 +397,52 @@ func BenchmarkAdamStep(b *testing.B) {
 	for b.Loop() {
 		if _, err := opt.Step(); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestAdamStep32SkipsUnusedWeights checks the skip of weights whose
+// gradient and moments are zero against the plain step it replaces: the
+// weights and moments come out bit for bit the same, over steps where
+// some weights start to get gradients and others stop.
+func TestAdamStep32SkipsUnusedWeights(t *testing.T) {
+	plain := func(w, g, m, v []float32, scale, b1, omb1, b2, omb2, stepSize, bc2Sqrt, eps float32) {
+		for j := range w {
+			gj := g[j] * scale
+			m[j] = b1*m[j] + omb1*gj
+			v[j] = b2*v[j] + omb2*gj*gj
+			w[j] -= stepSize * m[j] / (float32(math.Sqrt(float64(v[j])))/bc2Sqrt + eps)
+		}
+	}
+	const n = 64
+	rng := rand.New(rand.NewSource(5))
+	w := make([]float32, n)
+	for j := range w {
+		w[j] = float32(rng.NormFloat64())
+	}
+	w2 := slices.Clone(w)
+	m, v, m2, v2 := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	g := make([]float32, n)
+	for step := 1; step <= 6; step++ {
+		for j := range g {
+			// Weights 0-15 never get a gradient, 16-31 from step 3 on,
+			// 32-47 only until step 2, the rest always.
+			switch {
+			case j < 16, j < 32 && step < 3, j < 48 && j >= 32 && step > 2:
+				g[j] = 0
+			default:
+				g[j] = float32(rng.NormFloat64())
+			}
+		}
+		b1, b2 := 0.9, 0.999
+		stepSize := float32(0.01 / (1 - math.Pow(b1, float64(step))))
+		bc2 := float32(math.Sqrt(1 - math.Pow(b2, float64(step))))
+		adamStep32(w, g, m, v, 0.5, float32(b1), float32(1-b1), float32(b2), float32(1-b2), stepSize, bc2, 1e-8)
+		plain(w2, g, m2, v2, 0.5, float32(b1), float32(1-b1), float32(b2), float32(1-b2), stepSize, bc2, 1e-8)
+		for j := range w {
+			if math.Float32bits(w[j]) != math.Float32bits(w2[j]) || m[j] != m2[j] || v[j] != v2[j] {
+				t.Fatalf("step %d, weight %d: w %v m %v v %v, the plain step gives %v %v %v", step, j, w[j], m[j], v[j], w2[j], m2[j], v2[j])
+			}
 		}
 	}
 }
