@@ -92,8 +92,8 @@ for i in $(seq 1 "$RUNS"); do
 			s0=$(date +%s.%N)
 			line=$("${loadgen[@]}" -url "http://127.0.0.1:$PORT/v1/predict" -texts "$W/texts.txt" \
 				-concurrency "$c" -batch "$b" -warmup "$WARMUP" -duration "$DURATION")
-			# The server's CPU time over the whole run (warm-up included), in cores.
-			# and the whole machine's idle CPU time, in cores.
+			# The server's CPU time and the whole machine's idle time over the
+			# whole run (warm-up included), in cores.
 			wall=$(echo "$(date +%s.%N) - $s0" | bc -l)
 			cores=$(echo "($(cpu_ticks) - $t0) / $(getconf CLK_TCK) / $wall" | bc -l)
 			idle=$(echo "($(idle_ticks) - $i0) / $(getconf CLK_TCK) / $wall" | bc -l)

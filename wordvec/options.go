@@ -98,10 +98,9 @@ func DefaultOptions() Options { return MethodDefaults(SkipGram) }
 //     (Mikolov et al. 2013 advise 5-20 for small corpora; CBOW makes one
 //     prediction a word where skip-gram makes one a context word, and with
 //     10 it scores 22.6% against 21.3% analogy accuracy on the 14.6M
-//     tokens of IMDB, six seeds, for 1.3x the time), fastText's learning
-//     rate 0.05
-//     (word2vec.c's skip-gram 0.025 left the vectors of a 0.9M-token
-//     corpus crowded together) and
+//     tokens of IMDB, six seeds, in 57-97 CPU-seconds a run against
+//     37-52), fastText's learning rate 0.05 (word2vec.c's skip-gram 0.025
+//     left the vectors of a 0.9M-token corpus crowded together) and
 //     word2vec.c's subsampling threshold 1e-3 (fastText's 1e-4 drops too
 //     much of a small corpus: 3.1% against 4.7% analogy accuracy for
 //     skip-gram, 0.6% against 4.6% for CBOW, on 0.93M tokens of IMDB);
