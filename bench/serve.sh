@@ -5,8 +5,9 @@
 #
 # It starts one server on 127.0.0.1 pinned to SERVE_CPUS (GOMAXPROCS = their
 # count, which sizes the Predictor's pool of replicas, and --max-concurrent
-# 8 per core), with SERVE_FLAGS added (e.g. "--coalesce 0 --max-concurrent 2":
-# no dynamic batching, the server before it), then,
+# 8 per core; serve then adds its --spare-procs 1), with SERVE_FLAGS added
+# (e.g. "--spare-procs 0": GOMAXPROCS as many as the replicas, the server
+# before it; "--coalesce 0 --max-concurrent 2": no dynamic batching), then,
 # RUNS rounds, each round in turn for every batch size in BATCHES and every
 # concurrency in CONCS, puts a bounded closed-loop load on POST /v1/predict
 # with bench/load (CONC workers, one request in flight each, WARMUP then
@@ -22,7 +23,7 @@
 # are rt-polarity's test sentences (about 20 tokens).
 #
 # Usage: bench/serve.sh                (RUNS=3 DURATION=10s CONCS="1 8" BATCHES="1 32")
-#        SERVE_FLAGS="--coalesce 0 --max-concurrent 2" bench/serve.sh
+#        SERVE_FLAGS="--spare-procs 0" bench/serve.sh
 #        RUNS=5 DURATION=20s SERVE_CPUS=2,3 LOAD_CPUS=4-7 bench/serve.sh
 # On a machine of 2 cores the load generator shares them with the server
 # (LOAD_CPUS empty); on a larger one give it other CPUs.

@@ -36,7 +36,9 @@ var serveCommand = command{
 		maxBody := byteSize(o.maxBodyBytes)
 		fs.Var(&maxBody, "max-body-bytes", "largest request body, in bytes or with a unit (`SIZE`: 512KiB, 1MiB); larger gets 413")
 		fs.IntVar(&o.maxTexts, "max-texts", o.maxTexts, "most texts in one request; more gets 400")
-		fs.IntVar(&o.maxConcurrent, "max-concurrent", o.maxConcurrent, "most requests scored at once (waiting ones are scored together on one replica per core, see --coalesce); others wait their turn")
+		fs.IntVar(&o.maxConcurrent, "max-concurrent", o.maxConcurrent, "most requests scored at once (waiting ones are scored together on one of the --replicas, see --coalesce); others wait their turn")
+		fs.IntVar(&o.replicas, "replicas", o.replicas, "copies of each model that score at once (default: one per core, GOMAXPROCS)")
+		fs.IntVar(&o.spareProcs, "spare-procs", o.spareProcs, "Go processors beyond the replicas' (GOMAXPROCS becomes --replicas plus these): they read requests and write answers while every replica computes; with 0 a request that arrives then waits for the Go scheduler's 10 ms network poll")
 		fs.IntVar(&o.coalesce, "coalesce", o.coalesce, "most texts of waiting requests one replica scores in one run (dynamic batching, as TF Serving's max_batch_size); 0 scores each request alone")
 		fs.IntVar(&o.maxConnections, "max-connections", o.maxConnections, "most open connections; more wait to be accepted")
 		fs.DurationVar(&o.readTimeout, "read-timeout", o.readTimeout, "time to read a request, headers and body")
@@ -65,19 +67,27 @@ var serveCommand = command{
 					return fmt.Errorf("%s: not a checkpoint folder", s.dir)
 				}
 			}
-			return runServer(e, log, specs, *addr, o, checkpointLoader(o.coalesce))
+			// One Go processor more than the replicas: with as many as
+			// they are, the scheduler always finds a computing goroutine
+			// to run and polls the network only every 10 ms
+			// (golang/go#51651), so that requests queue in the kernel
+			// while a core could be reading them.
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(o.replicas + o.spareProcs))
+			return runServer(e, log, specs, *addr, o, checkpointLoader(o.coalesce, o.replicas))
 		}
 	},
 }
 
-// checkpointLoader is how serve loads a model: a Predictor whose waiting
-// calls are scored coalesce texts at a time at most.
-func checkpointLoader(coalesce int) loadFunc {
+// checkpointLoader is how serve loads a model: a Predictor of replicas
+// replicas whose waiting calls are scored coalesce texts at a time at
+// most.
+func checkpointLoader(coalesce, replicas int) loadFunc {
 	return func(dir string) (predictor, error) {
-		p, err := models.LoadPredictor(dir)
+		ck, err := models.Load(dir)
 		if err != nil {
 			return nil, err
 		}
+		p := models.NewPredictorN(ck, replicas)
 		p.Coalesce = coalesce
 		return p, nil
 	}
@@ -146,6 +156,8 @@ type serveOptions struct {
 	maxTexts       int
 	maxConcurrent  int
 	coalesce       int
+	replicas       int // copies of each model scoring at once
+	spareProcs     int // Go processors beyond the replicas'
 	maxConnections int
 	readTimeout, writeTimeout, idleTimeout,
 	shutdownTimeout time.Duration
@@ -158,6 +170,8 @@ func defaultServeOptions() serveOptions {
 		maxTexts:        256,
 		maxConcurrent:   8 * runtime.GOMAXPROCS(0),
 		coalesce:        models.DefaultCoalesce,
+		replicas:        runtime.GOMAXPROCS(0),
+		spareProcs:      1,
 		maxConnections:  1024,
 		readTimeout:     10 * time.Second,
 		writeTimeout:    30 * time.Second,
@@ -175,6 +189,10 @@ func (o serveOptions) check() error {
 		return fmt.Errorf("--max-texts %d must be positive", o.maxTexts)
 	case o.maxConcurrent < 1:
 		return fmt.Errorf("--max-concurrent %d must be positive", o.maxConcurrent)
+	case o.replicas < 1:
+		return fmt.Errorf("--replicas %d must be positive", o.replicas)
+	case o.spareProcs < 0:
+		return fmt.Errorf("--spare-procs %d must be 0 or more", o.spareProcs)
 	case o.coalesce < 0:
 		return fmt.Errorf("--coalesce %d must be 0 or more", o.coalesce)
 	case o.maxConnections < 1:

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -566,6 +567,8 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"serve", "--checkpoint", "x", "--max-texts", "0"}, 2, "--max-texts 0 must be positive"},
 		{[]string{"serve", "--checkpoint", "x", "--max-body-bytes", "0"}, 2, "--max-body-bytes 0 must be positive"},
 		{[]string{"serve", "--checkpoint", "x", "extra"}, 2, "unexpected arguments"},
+		{[]string{"serve", "--checkpoint", "x", "--replicas", "0"}, 2, "--replicas 0 must be positive"},
+		{[]string{"serve", "--checkpoint", "x", "--spare-procs", "-1"}, 2, "--spare-procs -1 must be 0 or more"},
 		{[]string{"serve", "--checkpoint", t.TempDir() + "/none"}, 1, "classify serve: "},
 	}
 	for _, c := range cases {
@@ -577,7 +580,7 @@ func TestServeFlags(t *testing.T) {
 	}
 	var help bytes.Buffer
 	run(&env{stdout: &help, stderr: io.Discard}, []string{"help", "serve"})
-	for _, want := range []string{"-addr", "127.0.0.1:8080", "-max-body-bytes", "1MiB", "-max-texts", "256", "-read-timeout", "-write-timeout", "-idle-timeout", "-shutdown-timeout", "example:"} {
+	for _, want := range []string{"-addr", "127.0.0.1:8080", "-max-body-bytes", "1MiB", "-max-texts", "256", "-replicas", "-spare-procs", "-read-timeout", "-write-timeout", "-idle-timeout", "-shutdown-timeout", "example:"} {
 		if !strings.Contains(help.String(), want) {
 			t.Errorf("help serve lacks %q:\n%s", want, help.String())
 		}
@@ -797,8 +800,21 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal("the two seeds give the same predictions: the reload would not show")
 	}
 
-	// a is named, rt is named after its folder.
-	url, status := startServe(t, "--checkpoint", "a="+ckA, "--checkpoint", ckB)
+	// a is named, rt is named after its folder. Three replicas of each
+	// model, and the Go scheduler gets one processor more (--spare-procs
+	// 1) while serve runs.
+	procs := runtime.GOMAXPROCS(0)
+	url, status := startServe(t, "--checkpoint", "a="+ckA, "--checkpoint", ckB, "--replicas", "3")
+	if got := runtime.GOMAXPROCS(0); got != 4 {
+		t.Errorf("GOMAXPROCS while serving with --replicas 3 = %d, want 4", got)
+	}
+	p, err := checkpointLoader(0, 3)(ckA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.(*models.Predictor).Replicas(); got != 3 {
+		t.Errorf("the loader's predictor has %d replicas, want 3", got)
+	}
 	textsJSON := mustJSON(texts)
 
 	var v1, tf predictResponse
@@ -1023,6 +1039,9 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("serve still running a minute after SIGTERM")
+	}
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Errorf("GOMAXPROCS after serve = %d, want %d as before", got, procs)
 	}
 }
 
