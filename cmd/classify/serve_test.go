@@ -804,11 +804,14 @@ func TestServeEndToEnd(t *testing.T) {
 	// model, and the Go scheduler gets one processor more (--spare-procs
 	// 1) while serve runs.
 	procs := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(procs) }) // should the test stop before serve does
 	url, status := startServe(t, "--checkpoint", "a="+ckA, "--checkpoint", ckB, "--replicas", "3")
 	if got := runtime.GOMAXPROCS(0); got != 4 {
 		t.Errorf("GOMAXPROCS while serving with --replicas 3 = %d, want 4", got)
 	}
-	p, err := checkpointLoader(0, 3)(ckA)
+	o := defaultServeOptions()
+	o.replicas = 3
+	p, err := checkpointLoader(o)(ckA)
 	if err != nil {
 		t.Fatal(err)
 	}
