@@ -155,6 +155,10 @@ func NewPredictor(ck *Checkpoint) *Predictor { return NewPredictorN(ck, runtime.
 // replicas replicas of the model (1 or more): as many calls run at once.
 // A replica is a copy holding the model's weights again, or the model
 // itself where scoring only reads it (Model.Replica).
+// A network server that calls Predict from its handlers should run with
+// GOMAXPROCS above replicas, as classify serve does: with as many
+// processors as busy replicas, Go's scheduler reads the network only
+// every 10 ms.
 func NewPredictorN(ck *Checkpoint, replicas int) *Predictor {
 	replicas = max(replicas, 1)
 	p := &Predictor{Checkpoint: ck, Coalesce: DefaultCoalesce, free: make(chan Model, replicas), made: 1, replicas: replicas}
